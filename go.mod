@@ -1,0 +1,3 @@
+module github.com/orgroles/rbac
+
+go 1.25.0

@@ -1,0 +1,820 @@
+// Package memstore is the in-memory [rbac.Store]: standard library only,
+// safe for concurrent use, and the default store of the examples.
+//
+// Each environment has its own lock: read-write transactions on one
+// environment run one at a time, read-only ones run together and never see
+// a transaction in progress. A read-write transaction writes in place and
+// keeps an undo log, so rolling back a failed call costs as much as the
+// writes it made, and bulk operations cost as much as the records they
+// touch (indexes by organization, user, role and default role make them
+// independent of the size of the rest of the store).
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/orgroles/rbac"
+)
+
+// Store is an in-memory rbac.Store. The zero value is not usable; call New.
+type Store struct {
+	mu   sync.Mutex
+	envs map[string]*env
+}
+
+var _ rbac.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store { return &Store{envs: map[string]*env{}} }
+
+type roleKey struct{ org, slug string } // org "" for environment roles
+type userKey struct{ org, user string }
+type mappingKey struct {
+	org    string
+	source rbac.GroupSource
+	group  string
+}
+
+// env is the state of one environment and its lock.
+type env struct {
+	rw sync.RWMutex
+
+	rec   *rbac.Environment // nil until created
+	perms map[string]rbac.Permission
+	roles map[roleKey]rbac.Role
+	// rolesOf indexes role slugs by scope ("" for environment roles).
+	rolesOf map[string]map[string]struct{}
+
+	orgs map[string]rbac.Organization
+	// ownSettings holds the organizations with their own settings;
+	// byDefault indexes them by default role.
+	ownSettings map[string]struct{}
+	byDefault   map[string]map[string]struct{}
+
+	members map[string]rbac.Membership
+	byUser  map[userKey]string
+	// ofOrg, ofUser and holders index membership ids by organization, by
+	// user and by role held (roleKey{"", slug} for environment roles).
+	ofOrg   map[string]map[string]struct{}
+	ofUser  map[string]map[string]struct{}
+	holders map[roleKey]map[string]struct{}
+
+	mappings map[mappingKey]rbac.GroupMapping
+	mapsOf   map[string]map[mappingKey]struct{}
+}
+
+func newEnv() *env {
+	return &env{
+		perms: map[string]rbac.Permission{}, roles: map[roleKey]rbac.Role{}, rolesOf: map[string]map[string]struct{}{},
+		orgs: map[string]rbac.Organization{}, ownSettings: map[string]struct{}{}, byDefault: map[string]map[string]struct{}{},
+		members: map[string]rbac.Membership{}, byUser: map[userKey]string{},
+		ofOrg: map[string]map[string]struct{}{}, ofUser: map[string]map[string]struct{}{}, holders: map[roleKey]map[string]struct{}{},
+		mappings: map[mappingKey]rbac.GroupMapping{}, mapsOf: map[string]map[mappingKey]struct{}{},
+	}
+}
+
+func (s *Store) env(id string, create bool) *env {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.envs[id]
+	if e == nil && create {
+		e = newEnv()
+		s.envs[id] = e
+	}
+	return e
+}
+
+// Update implements rbac.Store.
+func (s *Store) Update(ctx context.Context, id string, fn func(rbac.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e := s.env(id, true)
+	e.rw.Lock()
+	defer e.rw.Unlock()
+	tx := &tx{e: e, write: true}
+	err := fn(tx)
+	if err == nil {
+		err = ctx.Err()
+	}
+	tx.done = true
+	if err != nil {
+		tx.rollback()
+		return err
+	}
+	return nil
+}
+
+// View implements rbac.Store.
+func (s *Store) View(ctx context.Context, id string, fn func(rbac.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e := s.env(id, false)
+	if e == nil {
+		e = newEnv() // an empty view: the environment does not exist
+	}
+	e.rw.RLock()
+	defer e.rw.RUnlock()
+	tx := &tx{e: e}
+	defer func() { tx.done = true }()
+	return fn(tx)
+}
+
+// Environments implements rbac.Store.
+func (s *Store) Environments(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	envs := make([]*env, 0, len(s.envs))
+	ids := make([]string, 0, len(s.envs))
+	for id, e := range s.envs {
+		ids = append(ids, id)
+		envs = append(envs, e)
+	}
+	s.mu.Unlock()
+	var out []string
+	for i, e := range envs {
+		e.rw.RLock()
+		if e.rec != nil {
+			out = append(out, ids[i])
+		}
+		e.rw.RUnlock()
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// tx is a transaction on one environment, holding its lock.
+type tx struct {
+	e     *env
+	write bool
+	done  bool
+	undo  []func()
+}
+
+var _ rbac.Tx = (*tx)(nil)
+
+var errReadOnly = errors.New("memstore: write in a read-only transaction")
+var errDone = errors.New("memstore: transaction used after it ended")
+
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+}
+
+func (t *tx) check(write bool) error {
+	if t.done {
+		return errDone
+	}
+	if write && !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+func notFound(format string, args ...any) error {
+	return fmt.Errorf("memstore: %s: %w", fmt.Sprintf(format, args...), rbac.ErrNotFound)
+}
+
+// ---- generic undoable map and set edits ----
+
+func put[K comparable, V any](t *tx, m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	t.undo = append(t.undo, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}
+
+func del[K comparable, V any](t *tx, m map[K]V, k K) {
+	old, had := m[k]
+	if !had {
+		return
+	}
+	delete(m, k)
+	t.undo = append(t.undo, func() { m[k] = old })
+}
+
+func addTo[K, M comparable](t *tx, idx map[K]map[M]struct{}, k K, m M) {
+	set := idx[k]
+	if set == nil {
+		set = map[M]struct{}{}
+		idx[k] = set
+	}
+	if _, ok := set[m]; ok {
+		return
+	}
+	set[m] = struct{}{}
+	t.undo = append(t.undo, func() {
+		delete(set, m)
+		if len(set) == 0 && idx[k] != nil && len(idx[k]) == 0 {
+			delete(idx, k)
+		}
+	})
+}
+
+func removeFrom[K, M comparable](t *tx, idx map[K]map[M]struct{}, k K, m M) {
+	set := idx[k]
+	if _, ok := set[m]; !ok {
+		return
+	}
+	delete(set, m)
+	if len(set) == 0 {
+		delete(idx, k)
+	}
+	t.undo = append(t.undo, func() {
+		s := idx[k]
+		if s == nil {
+			s = map[M]struct{}{}
+			idx[k] = s
+		}
+		s[m] = struct{}{}
+	})
+}
+
+func sortedKeys[M cmp.Ordered](set map[M]struct{}) []M {
+	out := make([]M, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ---- environment ----
+
+func (t *tx) Environment(ctx context.Context) (rbac.Environment, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Environment{}, err
+	}
+	if t.e.rec == nil {
+		return rbac.Environment{}, notFound("environment")
+	}
+	e := *t.e.rec
+	e.PriorityOrder = slices.Clone(e.PriorityOrder)
+	return e, nil
+}
+
+func (t *tx) PutEnvironment(ctx context.Context, e rbac.Environment) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	e.PriorityOrder = slices.Clone(e.PriorityOrder)
+	old := t.e.rec
+	t.e.rec = &e
+	t.undo = append(t.undo, func() { t.e.rec = old })
+	return nil
+}
+
+// ---- permissions ----
+
+func (t *tx) Permission(ctx context.Context, slug string) (rbac.Permission, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Permission{}, err
+	}
+	p, ok := t.e.perms[slug]
+	if !ok {
+		return p, notFound("permission %q", slug)
+	}
+	return p, nil
+}
+
+func (t *tx) Permissions(ctx context.Context) ([]rbac.Permission, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	out := make([]rbac.Permission, 0, len(t.e.perms))
+	for _, p := range t.e.perms {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b rbac.Permission) int { return cmp.Compare(a.Slug, b.Slug) })
+	return out, nil
+}
+
+func (t *tx) PutPermission(ctx context.Context, p rbac.Permission) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	put(t, t.e.perms, p.Slug, p)
+	return nil
+}
+
+func (t *tx) DeletePermission(ctx context.Context, slug string) ([]rbac.Role, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	if _, ok := t.e.perms[slug]; !ok {
+		return nil, notFound("permission %q", slug)
+	}
+	del(t, t.e.perms, slug)
+	var changed []rbac.Role
+	for k, r := range t.e.roles {
+		i, ok := slices.BinarySearch(r.Permissions, slug)
+		if !ok {
+			continue
+		}
+		r.Permissions = slices.Delete(slices.Clone(r.Permissions), i, i+1)
+		put(t, t.e.roles, k, r)
+		changed = append(changed, cloneRole(r))
+	}
+	slices.SortFunc(changed, func(a, b rbac.Role) int {
+		return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Slug, b.Slug))
+	})
+	return changed, nil
+}
+
+// ---- roles ----
+
+func cloneRole(r rbac.Role) rbac.Role {
+	r.Permissions = slices.Clone(r.Permissions)
+	if r.Permissions == nil {
+		r.Permissions = []string{}
+	}
+	return r
+}
+
+func (t *tx) Role(ctx context.Context, org, slug string) (rbac.Role, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Role{}, err
+	}
+	r, ok := t.e.roles[roleKey{org, slug}]
+	if !ok {
+		return r, notFound("role %q of %q", slug, org)
+	}
+	return cloneRole(r), nil
+}
+
+func (t *tx) Roles(ctx context.Context, org string) ([]rbac.Role, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	slugs := sortedKeys(t.e.rolesOf[org])
+	out := make([]rbac.Role, len(slugs))
+	for i, s := range slugs {
+		out[i] = cloneRole(t.e.roles[roleKey{org, s}])
+	}
+	return out, nil
+}
+
+func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if r.OrganizationID != "" {
+		if _, ok := t.e.orgs[r.OrganizationID]; !ok {
+			return notFound("organization %q", r.OrganizationID)
+		}
+	}
+	put(t, t.e.roles, roleKey{r.OrganizationID, r.Slug}, cloneRole(r))
+	addTo(t, t.e.rolesOf, r.OrganizationID, r.Slug)
+	return nil
+}
+
+func (t *tx) DeleteRole(ctx context.Context, org, slug string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	k := roleKey{org, slug}
+	if _, ok := t.e.roles[k]; !ok {
+		return notFound("role %q of %q", slug, org)
+	}
+	del(t, t.e.roles, k)
+	removeFrom(t, t.e.rolesOf, org, slug)
+	return nil
+}
+
+// ---- organizations ----
+
+func cloneOrg(o rbac.Organization) rbac.Organization {
+	o.PriorityOrder = slices.Clone(o.PriorityOrder)
+	return o
+}
+
+func (t *tx) Organization(ctx context.Context, id string) (rbac.Organization, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Organization{}, err
+	}
+	o, ok := t.e.orgs[id]
+	if !ok {
+		return o, notFound("organization %q", id)
+	}
+	return cloneOrg(o), nil
+}
+
+func (t *tx) Organizations(ctx context.Context, after string, limit int) ([]rbac.Organization, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(t.e.orgs))
+	for id := range t.e.orgs {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]rbac.Organization, len(ids))
+	for i, id := range ids {
+		out[i] = cloneOrg(t.e.orgs[id])
+	}
+	return out, nil
+}
+
+// setOrg stores o and keeps the settings indexes right.
+func (t *tx) setOrg(o rbac.Organization) {
+	if old, ok := t.e.orgs[o.ID]; ok && old.DefaultRole != "" {
+		removeFrom(t, t.e.byDefault, old.DefaultRole, o.ID)
+	}
+	put(t, t.e.orgs, o.ID, o)
+	if o.HasOwnSettings() {
+		addTo(t, t.e.byDefault, o.DefaultRole, o.ID)
+		if _, ok := t.e.ownSettings[o.ID]; !ok {
+			put(t, t.e.ownSettings, o.ID, struct{}{})
+		}
+	} else {
+		del(t, t.e.ownSettings, o.ID)
+	}
+}
+
+func (t *tx) PutOrganization(ctx context.Context, o rbac.Organization) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	t.setOrg(cloneOrg(o))
+	return nil
+}
+
+func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	o, ok := t.e.orgs[id]
+	if !ok {
+		return notFound("organization %q", id)
+	}
+	for _, mid := range sortedKeys(t.e.ofOrg[id]) {
+		t.deleteMembership(mid)
+	}
+	for _, slug := range sortedKeys(t.e.rolesOf[id]) {
+		del(t, t.e.roles, roleKey{id, slug})
+		removeFrom(t, t.e.rolesOf, id, slug)
+	}
+	for k := range t.e.mapsOf[id] {
+		t.deleteMapping(k)
+	}
+	if o.DefaultRole != "" {
+		removeFrom(t, t.e.byDefault, o.DefaultRole, id)
+	}
+	del(t, t.e.ownSettings, id)
+	del(t, t.e.orgs, id)
+	return nil
+}
+
+func (t *tx) OrganizationsWithDefault(ctx context.Context, slug string) ([]string, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	return sortedKeys(t.e.byDefault[slug]), nil
+}
+
+func (t *tx) AppendToOrganizationOrders(ctx context.Context, slug string) ([]string, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	ids := sortedKeys(t.e.ownSettings)
+	for _, id := range ids {
+		o := t.e.orgs[id]
+		// Appending in place is safe: the store never hands out its
+		// slices, and the undo restores the old length.
+		o.PriorityOrder = append(o.PriorityOrder, slug)
+		put(t, t.e.orgs, id, o)
+	}
+	return ids, nil
+}
+
+func (t *tx) RemoveFromOrganizations(ctx context.Context, slug, replacement string) ([]string, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	replaced := sortedKeys(t.e.byDefault[slug])
+	for id := range t.e.ownSettings {
+		o := t.e.orgs[id]
+		if !slices.Contains(o.PriorityOrder, slug) && o.DefaultRole != slug {
+			continue
+		}
+		o.PriorityOrder = slices.DeleteFunc(slices.Clone(o.PriorityOrder), func(s string) bool { return s == slug })
+		if o.DefaultRole == slug {
+			o.DefaultRole = replacement
+		}
+		t.setOrg(o)
+	}
+	return replaced, nil
+}
+
+// ---- memberships ----
+
+func cloneMembership(m rbac.Membership) rbac.Membership {
+	m.Roles = slices.Clone(m.Roles)
+	m.Role = ""
+	return m
+}
+
+// holderKey is the index key of role slug held in organization org.
+func holderKey(org, slug string) roleKey {
+	if rbac.IsOrganizationRoleSlug(slug) {
+		return roleKey{org, slug}
+	}
+	return roleKey{"", slug}
+}
+
+func (t *tx) Membership(ctx context.Context, id string) (rbac.Membership, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Membership{}, err
+	}
+	m, ok := t.e.members[id]
+	if !ok {
+		return m, notFound("membership %q", id)
+	}
+	return cloneMembership(m), nil
+}
+
+func (t *tx) MembershipOf(ctx context.Context, org, user string) (rbac.Membership, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Membership{}, err
+	}
+	id, ok := t.e.byUser[userKey{org, user}]
+	if !ok {
+		return rbac.Membership{}, notFound("membership of %q in %q", user, org)
+	}
+	return cloneMembership(t.e.members[id]), nil
+}
+
+func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.Membership, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	var ids []string
+	switch {
+	case f.OrganizationID != "" && f.UserID != "":
+		if id, ok := t.e.byUser[userKey{f.OrganizationID, f.UserID}]; ok {
+			ids = []string{id}
+		}
+	case f.OrganizationID != "":
+		ids = sortedKeys(t.e.ofOrg[f.OrganizationID])
+	case f.UserID != "":
+		ids = sortedKeys(t.e.ofUser[f.UserID])
+	default:
+		ids = make([]string, 0, len(t.e.members))
+		for id := range t.e.members {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+	}
+	if f.After != "" {
+		ids = ids[sort.SearchStrings(ids, f.After+"\x00"):]
+	}
+	out := []rbac.Membership{}
+	for _, id := range ids {
+		m := t.e.members[id]
+		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, m.Status) {
+			continue
+		}
+		if f.MultipleRoles && len(m.Roles) < 2 {
+			continue
+		}
+		out = append(out, cloneMembership(m))
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// setMembership stores m and keeps the indexes right.
+func (t *tx) setMembership(m rbac.Membership) {
+	old, had := t.e.members[m.ID]
+	if had {
+		for _, r := range old.Roles {
+			if !slices.Contains(m.Roles, r) {
+				removeFrom(t, t.e.holders, holderKey(old.OrganizationID, r), m.ID)
+			}
+		}
+	}
+	put(t, t.e.members, m.ID, m)
+	put(t, t.e.byUser, userKey{m.OrganizationID, m.UserID}, m.ID)
+	addTo(t, t.e.ofOrg, m.OrganizationID, m.ID)
+	addTo(t, t.e.ofUser, m.UserID, m.ID)
+	for _, r := range m.Roles {
+		addTo(t, t.e.holders, holderKey(m.OrganizationID, r), m.ID)
+	}
+}
+
+func (t *tx) PutMembership(ctx context.Context, m rbac.Membership) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, ok := t.e.orgs[m.OrganizationID]; !ok {
+		return notFound("organization %q", m.OrganizationID)
+	}
+	if id, ok := t.e.byUser[userKey{m.OrganizationID, m.UserID}]; ok && id != m.ID {
+		return fmt.Errorf("memstore: user %q already has membership %q in %q", m.UserID, id, m.OrganizationID)
+	}
+	if old, ok := t.e.members[m.ID]; ok && (old.OrganizationID != m.OrganizationID || old.UserID != m.UserID) {
+		return fmt.Errorf("memstore: membership %q cannot change organization or user", m.ID)
+	}
+	m = cloneMembership(m)
+	m.Roles = sortedUniq(m.Roles)
+	t.setMembership(m)
+	return nil
+}
+
+func sortedUniq(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func (t *tx) deleteMembership(id string) {
+	m := t.e.members[id]
+	for _, r := range m.Roles {
+		removeFrom(t, t.e.holders, holderKey(m.OrganizationID, r), id)
+	}
+	removeFrom(t, t.e.ofOrg, m.OrganizationID, id)
+	removeFrom(t, t.e.ofUser, m.UserID, id)
+	del(t, t.e.byUser, userKey{m.OrganizationID, m.UserID})
+	del(t, t.e.members, id)
+}
+
+func (t *tx) DeleteMembership(ctx context.Context, id string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, ok := t.e.members[id]; !ok {
+		return notFound("membership %q", id)
+	}
+	t.deleteMembership(id)
+	return nil
+}
+
+func (t *tx) RoleHolders(ctx context.Context, org, slug string) ([]string, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if org == "" {
+		return sortedKeys(t.e.holders[roleKey{"", slug}]), nil
+	}
+	set := t.e.holders[holderKey(org, slug)]
+	out := []string{}
+	for id := range set {
+		if t.e.members[id].OrganizationID == org {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (t *tx) ReplaceRole(ctx context.Context, org, from, to string) ([]rbac.Membership, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	ids, _ := t.RoleHolders(ctx, org, from)
+	out := make([]rbac.Membership, 0, len(ids))
+	for _, id := range ids {
+		m := cloneMembership(t.e.members[id])
+		m.Roles = slices.DeleteFunc(m.Roles, func(s string) bool { return s == from })
+		m.Roles = sortedUniq(append(m.Roles, to))
+		t.setMembership(m)
+		out = append(out, cloneMembership(m))
+	}
+	return out, nil
+}
+
+func (t *tx) RemoveRole(ctx context.Context, slug string) ([]rbac.Membership, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	ids := sortedKeys(t.e.holders[roleKey{"", slug}])
+	out := make([]rbac.Membership, 0, len(ids))
+	for _, id := range ids {
+		m := cloneMembership(t.e.members[id])
+		m.Roles = slices.DeleteFunc(m.Roles, func(s string) bool { return s == slug })
+		if len(m.Roles) == 0 {
+			def := t.e.rec.DefaultRole
+			if o := t.e.orgs[m.OrganizationID]; o.DefaultRole != "" {
+				def = o.DefaultRole
+			}
+			m.Roles = []string{def}
+		}
+		t.setMembership(m)
+		out = append(out, cloneMembership(m))
+	}
+	return out, nil
+}
+
+// ---- group mappings ----
+
+func mappingOrder(a, b rbac.GroupMapping) int {
+	return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Source, b.Source), cmp.Compare(a.GroupID, b.GroupID))
+}
+
+func (t *tx) GroupMappings(ctx context.Context, org string) ([]rbac.GroupMapping, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	out := []rbac.GroupMapping{}
+	for k := range t.e.mapsOf[org] {
+		out = append(out, t.e.mappings[k])
+	}
+	slices.SortFunc(out, mappingOrder)
+	return out, nil
+}
+
+func (t *tx) PutGroupMapping(ctx context.Context, m rbac.GroupMapping) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, ok := t.e.orgs[m.OrganizationID]; !ok {
+		return notFound("organization %q", m.OrganizationID)
+	}
+	k := mappingKey{m.OrganizationID, m.Source, m.GroupID}
+	put(t, t.e.mappings, k, m)
+	addTo(t, t.e.mapsOf, m.OrganizationID, k)
+	return nil
+}
+
+func (t *tx) deleteMapping(k mappingKey) {
+	del(t, t.e.mappings, k)
+	removeFrom(t, t.e.mapsOf, k.org, k)
+}
+
+func (t *tx) DeleteGroupMapping(ctx context.Context, org string, source rbac.GroupSource, group string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	k := mappingKey{org, source, group}
+	if _, ok := t.e.mappings[k]; !ok {
+		return notFound("group mapping %q/%q of %q", source, group, org)
+	}
+	t.deleteMapping(k)
+	return nil
+}
+
+func (t *tx) GroupMappingsTo(ctx context.Context, org, slug string) ([]rbac.GroupMapping, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	out := []rbac.GroupMapping{}
+	if org == "" {
+		for _, m := range t.e.mappings {
+			if m.Role == slug {
+				out = append(out, m)
+			}
+		}
+	} else {
+		for k := range t.e.mapsOf[org] {
+			if m := t.e.mappings[k]; m.Role == slug {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.SortFunc(out, mappingOrder)
+	return out, nil
+}
+
+func (t *tx) RepointGroupMappings(ctx context.Context, org, from, to string) ([]rbac.GroupMapping, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	ms, _ := t.GroupMappingsTo(ctx, org, from)
+	for _, m := range ms {
+		k := mappingKey{m.OrganizationID, m.Source, m.GroupID}
+		if to == "" {
+			t.deleteMapping(k)
+			continue
+		}
+		m.Role = to
+		put(t, t.e.mappings, k, m)
+	}
+	return ms, nil
+}
+
+// ---- change feed ----
+
+// Publish implements rbac.Tx. The in-memory store serves one process, whose
+// Service already tells its own subscribers; it records nothing.
+func (t *tx) Publish(ctx context.Context, revision int64, events []rbac.Event) error {
+	return t.check(true)
+}
