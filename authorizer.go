@@ -1,0 +1,814 @@
+package rbac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// An Authorizer answers permission checks and session claims for one
+// environment from memory (SPEC 11.3). It is what request middleware calls
+// on every request; the [Service] methods Can and Claims, which read the
+// store, are the reference it is tested against (SPEC I9).
+//
+// # Reading
+//
+// Checks read an immutable snapshot through atomic pointers: no lock, no
+// allocation, and a cost that does not depend on the number of
+// organizations, members or roles. A check hashes the organization id and
+// the user id once each, probes two open-addressing tables and tests one
+// bit per role the member holds. Permission slugs are interned to small
+// integers, so a role's permissions are a bitset. Inactive, pending and
+// missing memberships are not in the snapshot, so they are denied.
+//
+// # Writing
+//
+// The snapshot has two kinds of parts, each replaced whole and never
+// changed in place:
+//
+//   - the environment part: permission ids, the environment roles'
+//     permission bitsets and the environment priority order;
+//   - one part per organization: its members (user → role), the
+//     permission bitsets of the organization roles its members hold, and
+//     its own priority order where it has one.
+//
+// Organization parts are reached through a fixed array of 1024 shards, each
+// an open-addressing table whose entries hold an atomic pointer to the
+// part. A change to an existing organization replaces one pointer; adding
+// or removing an organization copies one shard (1/1024 of the index). A
+// member's permissions are the union of its roles' bitsets, taken at check
+// time, so a change to an environment role — which concerns every
+// organization — replaces only the environment part: it is applied eagerly
+// and costs as much as the environment roles, not the organizations.
+//
+// # Freshness
+//
+// [NewAuthorizer] registers the authorizer with [Service.OnCommit]: every
+// write through that Service reloads what it touched (the environment part
+// and/or the organizations its events name) from the store, in one
+// read-only transaction, before the write call returns. Other processes
+// writing to a shared store are followed with [Authorizer.Follow]. All
+// reloads run one at a time and read the store's current state, so a part
+// is never replaced by an older one even when the notices of concurrent
+// writes arrive out of order.
+//
+// # Revisions
+//
+// [Authorizer.Revision] is a watermark: the snapshot reflects every write
+// committed at or before it. It starts at the revision the snapshot was
+// loaded at and advances as the changes of consecutive revisions are
+// applied. [Authorizer.CanAt] and [Authorizer.ClaimsAt] report the
+// watermark read before the answer was computed, so an answer at revision
+// r reflects every write up to r (and possibly later ones).
+type Authorizer struct {
+	svc  *Service
+	env  string
+	seed maphash.Seed
+
+	root atomic.Pointer[snapshot]
+	rev  atomic.Int64 // the watermark
+
+	// Writers (loads and reloads) hold mu. The interning tables only grow,
+	// so ids in older parts stay meaningful in newer ones.
+	mu      sync.Mutex
+	permIDs map[string]uint32
+	roleIDs map[string]uint32
+	pending map[int64]struct{} // applied revisions above the watermark
+	failed  error              // the last failed reload, until a full reload succeeds
+}
+
+// maxPending bounds the applied revisions kept above a stalled watermark
+// (which happens when writes this process is not told about are not
+// followed through a feed).
+const maxPending = 1 << 14
+
+// snapshot is what a check reads: the environment part and the index of
+// organization parts.
+type snapshot struct {
+	env  *envPart
+	orgs *orgIndex
+}
+
+// envPart is the environment-level part of a snapshot.
+type envPart struct {
+	rev       int64
+	perms     map[string]uint32 // live permission slug → id
+	permSlugs []string          // id → slug; "" for a deleted permission
+	sorted    []uint32          // ids of the live permissions, by slug
+	roles     []envRole         // environment role id → role; slug "" when deleted
+}
+
+type envRole struct {
+	slug string
+	bits []uint64
+	rank int // position in the environment priority order
+}
+
+// Role references held by members: the top two bits give the kind, the
+// rest the index.
+const (
+	refEnv   uint32 = 0 << 30 // an environment role id (envPart.roles)
+	refOrg   uint32 = 1 << 30 // an organization role of the part (orgPart.roleSlugs)
+	refCombo uint32 = 2 << 30 // several roles (orgPart.combos)
+	refKind  uint32 = 3 << 30
+	refIndex uint32 = 1<<30 - 1
+)
+
+// orgPart is the part of a snapshot for one organization.
+type orgPart struct {
+	id      string
+	rev     int64
+	inherit bool // follows the environment priority order
+	// width is the number of 64-bit words of each organization role's
+	// bitset in bits.
+	width     uint32
+	roleSlugs []string   // organization roles held by members
+	bits      []uint64   // their permission bitsets, width words each
+	combos    [][]uint32 // role sets of multi-role members; highest priority first unless inherit
+	mask      uint32     // len(members)-1
+	members   []member   // open addressing on the user id's hash
+}
+
+type member struct {
+	hash uint32
+	ref  uint32
+	user string // "" marks an empty slot
+}
+
+// ---- index of organization parts ----
+
+const shardBits = 10
+
+type orgIndex struct {
+	shards [1 << shardBits]atomic.Pointer[orgTable]
+}
+
+// orgTable is one shard: an open-addressing table, at most half full. The
+// table is copied to add or remove an organization; entries' pointers are
+// replaced in place to update one.
+type orgTable struct {
+	n       int
+	mask    uint64
+	entries []orgEntry
+}
+
+type orgEntry struct {
+	hash uint64
+	part atomic.Pointer[orgPart]
+}
+
+func (x *orgIndex) find(h uint64, id string) *orgPart {
+	t := x.shards[h>>(64-shardBits)].Load()
+	if t == nil {
+		return nil
+	}
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		e := &t.entries[i]
+		p := e.part.Load()
+		if p == nil {
+			return nil
+		}
+		if e.hash == h && p.id == id {
+			return p
+		}
+	}
+}
+
+func newOrgTable(n int) *orgTable {
+	size := 2
+	for size < 2*n {
+		size <<= 1
+	}
+	return &orgTable{mask: uint64(size - 1), entries: make([]orgEntry, size)}
+}
+
+func (t *orgTable) insert(h uint64, p *orgPart) {
+	i := h & t.mask
+	for t.entries[i].part.Load() != nil {
+		i = (i + 1) & t.mask
+	}
+	t.entries[i].hash = h
+	t.entries[i].part.Store(p)
+	t.n++
+}
+
+// put publishes p, replacing the part of the same organization. Callers
+// hold the authorizer's mu.
+func (x *orgIndex) put(h uint64, p *orgPart) {
+	sh := &x.shards[h>>(64-shardBits)]
+	t := sh.Load()
+	if t != nil {
+		for i := h & t.mask; ; i = (i + 1) & t.mask {
+			e := &t.entries[i]
+			old := e.part.Load()
+			if old == nil {
+				break
+			}
+			if e.hash == h && old.id == p.id {
+				e.part.Store(p)
+				return
+			}
+		}
+	}
+	n := 1
+	if t != nil {
+		n += t.n
+	}
+	nt := newOrgTable(n)
+	if t != nil {
+		for i := range t.entries {
+			if q := t.entries[i].part.Load(); q != nil {
+				nt.insert(t.entries[i].hash, q)
+			}
+		}
+	}
+	nt.insert(h, p)
+	sh.Store(nt)
+}
+
+// remove drops the organization id. Callers hold the authorizer's mu.
+func (x *orgIndex) remove(h uint64, id string) {
+	sh := &x.shards[h>>(64-shardBits)]
+	t := sh.Load()
+	if t == nil || x.find(h, id) == nil {
+		return
+	}
+	if t.n == 1 {
+		sh.Store(nil)
+		return
+	}
+	nt := newOrgTable(t.n - 1)
+	for i := range t.entries {
+		q := t.entries[i].part.Load()
+		if q != nil && !(t.entries[i].hash == h && q.id == id) {
+			nt.insert(t.entries[i].hash, q)
+		}
+	}
+	sh.Store(nt)
+}
+
+// ---- reading ----
+
+func (p *orgPart) find(h uint32, user string) *member {
+	if len(p.members) == 0 {
+		return nil
+	}
+	for i := h & p.mask; ; i = (i + 1) & p.mask {
+		m := &p.members[i]
+		if m.user == "" {
+			return nil
+		}
+		if m.hash == h && m.user == user {
+			return m
+		}
+	}
+}
+
+// has reports whether the role ref grants permission id perm.
+func (p *orgPart) has(env *envPart, ref, perm uint32) bool {
+	i := ref & refIndex
+	word := perm >> 6
+	bit := uint64(1) << (perm & 63)
+	switch ref & refKind {
+	case refEnv:
+		if int(i) < len(env.roles) {
+			b := env.roles[i].bits
+			return int(word) < len(b) && b[word]&bit != 0
+		}
+	case refOrg:
+		if word < p.width {
+			return p.bits[i*p.width+word]&bit != 0
+		}
+	case refCombo:
+		for _, r := range p.combos[i] {
+			if p.has(env, r, perm) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (a *Authorizer) member(s *snapshot, org, user string) (*orgPart, *member) {
+	p := s.orgs.find(maphash.String(a.seed, org), org)
+	if p == nil {
+		return nil, nil
+	}
+	return p, p.find(uint32(maphash.String(a.seed, user)), user)
+}
+
+// Can reports whether user has an active membership in org one of whose
+// roles grants the permission (SPEC 11.2). It takes no lock and does not
+// allocate. A user, organization or permission the authorizer does not
+// know is a plain false.
+func (a *Authorizer) Can(org, user, permission string) bool {
+	s := a.root.Load()
+	perm, ok := s.env.perms[permission]
+	if !ok {
+		return false
+	}
+	p, m := a.member(s, org, user)
+	return m != nil && p.has(s.env, m.ref, perm)
+}
+
+// CanAt is [Authorizer.Can] with the revision of the answer: it reflects
+// every write committed at or before that revision.
+func (a *Authorizer) CanAt(org, user, permission string) (ok bool, revision int64) {
+	revision = a.rev.Load()
+	return a.Can(org, user, permission), revision
+}
+
+// Claims returns the session claims of user in org (SPEC 11.1): the
+// organization id, the primary role, every role highest priority first
+// and the sorted union of their permissions. ok is false when the user has
+// no active membership there. It allocates the claims' slices and nothing
+// else.
+func (a *Authorizer) Claims(org, user string) (c Claims, ok bool) {
+	s := a.root.Load()
+	p, m := a.member(s, org, user)
+	if m == nil {
+		return Claims{}, false
+	}
+	var refs []uint32
+	if m.ref&refKind == refCombo {
+		refs = p.combos[m.ref&refIndex]
+	} else {
+		refs = []uint32{m.ref}
+	}
+	c = Claims{OrganizationID: org, Roles: make([]string, len(refs)), Permissions: []string{}}
+	for i, r := range refs {
+		c.Roles[i] = p.slug(s.env, r)
+	}
+	if p.inherit && len(refs) > 1 {
+		// Inheriting organizations follow the environment order, which
+		// may change without them: sort now (as sortByPriority does).
+		rank := func(r uint32) int {
+			if id := r & refIndex; r&refKind == refEnv && int(id) < len(s.env.roles) && s.env.roles[id].slug != "" {
+				return s.env.roles[id].rank
+			}
+			return len(s.env.roles)
+		}
+		idx := make([]int, len(refs))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(i, j int) bool {
+			ri, rj := rank(refs[idx[i]]), rank(refs[idx[j]])
+			if ri != rj {
+				return ri < rj
+			}
+			return c.Roles[idx[i]] < c.Roles[idx[j]]
+		})
+		sorted := make([]string, len(refs))
+		for i, k := range idx {
+			sorted[i] = c.Roles[k]
+		}
+		c.Roles = sorted
+	}
+	if len(c.Roles) > 0 {
+		c.Role = c.Roles[0]
+	}
+	for _, id := range s.env.sorted {
+		for _, r := range refs {
+			if p.has(s.env, r, id) {
+				c.Permissions = append(c.Permissions, s.env.permSlugs[id])
+				break
+			}
+		}
+	}
+	return c, true
+}
+
+// ClaimsAt is [Authorizer.Claims] with the revision of the answer.
+func (a *Authorizer) ClaimsAt(org, user string) (c Claims, ok bool, revision int64) {
+	revision = a.rev.Load()
+	c, ok = a.Claims(org, user)
+	return c, ok, revision
+}
+
+func (p *orgPart) slug(env *envPart, ref uint32) string {
+	i := ref & refIndex
+	if ref&refKind == refOrg {
+		return p.roleSlugs[i]
+	}
+	if int(i) < len(env.roles) {
+		return env.roles[i].slug
+	}
+	return ""
+}
+
+// Revision returns the watermark: the snapshot reflects every write
+// committed at or before this revision.
+func (a *Authorizer) Revision() int64 { return a.rev.Load() }
+
+// Environment returns the id of the environment the authorizer serves.
+func (a *Authorizer) Environment() string { return a.env }
+
+// ---- loading ----
+
+// NewAuthorizer loads a snapshot of environment env from the Service's
+// store and registers with [Service.OnCommit], so that every later write
+// through svc is visible to checks before the write call returns.
+//
+// Loading reads the whole environment in one read-only transaction: its
+// permissions and environment roles, every organization, the active
+// memberships in one listing, and the roles of the organizations that have
+// their own settings (only those can have organization roles).
+func NewAuthorizer(ctx context.Context, svc *Service, env string) (*Authorizer, error) {
+	a := &Authorizer{svc: svc, env: env, seed: maphash.MakeSeed(),
+		permIDs: map[string]uint32{}, roleIDs: map[string]uint32{}, pending: map[int64]struct{}{}}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Register first: writes committed while the snapshot loads wait for
+	// the lock and are then applied on top of it.
+	svc.OnCommit(a.onCommit)
+	if err := a.reload(ctx); err != nil {
+		a.failed = err
+		return nil, err
+	}
+	return a, nil
+}
+
+// Reload rebuilds the whole snapshot from the store. Checks go on being
+// answered from the previous snapshot until the new one replaces it.
+func (a *Authorizer) Reload(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reload(ctx)
+}
+
+func (a *Authorizer) reload(ctx context.Context) error {
+	err := a.svc.view(ctx, a.env, func(o *op) error {
+		env, err := a.loadEnv(o)
+		if err != nil {
+			return err
+		}
+		orgs, err := o.tx.Organizations(ctx, "", 0)
+		if err != nil {
+			return err
+		}
+		ms, err := o.tx.Memberships(ctx, MembershipFilter{Statuses: []MembershipStatus{StatusActive}})
+		if err != nil {
+			return err
+		}
+		slices.SortStableFunc(ms, func(x, y Membership) int { return strings.Compare(x.OrganizationID, y.OrganizationID) })
+		idx := &orgIndex{}
+		// Build each shard once, from the organizations that fall in it.
+		type hashed struct {
+			h uint64
+			p *orgPart
+		}
+		byShard := make([][]hashed, len(idx.shards))
+		for _, org := range orgs {
+			var roles []Role
+			if org.HasOwnSettings() {
+				if roles, err = o.tx.Roles(ctx, org.ID); err != nil {
+					return err
+				}
+			}
+			i, _ := slices.BinarySearchFunc(ms, org.ID, func(m Membership, id string) int { return strings.Compare(m.OrganizationID, id) })
+			j := i
+			for j < len(ms) && ms[j].OrganizationID == org.ID {
+				j++
+			}
+			p := a.buildOrg(o.env.Revision, org, roles, ms[i:j])
+			h := maphash.String(a.seed, org.ID)
+			byShard[h>>(64-shardBits)] = append(byShard[h>>(64-shardBits)], hashed{h, p})
+		}
+		for s, parts := range byShard {
+			if len(parts) == 0 {
+				continue
+			}
+			t := newOrgTable(len(parts))
+			for _, x := range parts {
+				t.insert(x.h, x.p)
+			}
+			idx.shards[s].Store(t)
+		}
+		a.root.Store(&snapshot{env: env, orgs: idx})
+		a.advance(o.env.Revision, true)
+		return nil
+	})
+	if err == nil {
+		a.failed = nil
+	}
+	return err
+}
+
+// loadEnv builds the environment part from the transaction.
+func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
+	perms, err := o.tx.Permissions(o.ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := o.tx.Roles(o.ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	e := &envPart{rev: o.env.Revision, perms: make(map[string]uint32, len(perms))}
+	for _, p := range perms { // sorted by slug
+		id := a.permID(p.Slug)
+		e.perms[p.Slug] = id
+		e.sorted = append(e.sorted, id)
+	}
+	e.permSlugs = make([]string, len(a.permIDs))
+	for _, p := range perms {
+		e.permSlugs[e.perms[p.Slug]] = strings.Clone(p.Slug)
+	}
+	order := rank(o.env.PriorityOrder)
+	for _, r := range roles {
+		a.roleID(r.Slug)
+	}
+	e.roles = make([]envRole, len(a.roleIDs))
+	for _, r := range roles {
+		pos, ok := order[r.Slug]
+		if !ok {
+			pos = len(o.env.PriorityOrder)
+		}
+		e.roles[a.roleIDs[r.Slug]] = envRole{slug: strings.Clone(r.Slug), bits: a.bitset(r.Permissions), rank: pos}
+	}
+	return e, nil
+}
+
+func (a *Authorizer) permID(slug string) uint32 {
+	id, ok := a.permIDs[slug]
+	if !ok {
+		id = uint32(len(a.permIDs))
+		a.permIDs[strings.Clone(slug)] = id
+	}
+	return id
+}
+
+func (a *Authorizer) roleID(slug string) uint32 {
+	id, ok := a.roleIDs[slug]
+	if !ok {
+		id = uint32(len(a.roleIDs))
+		a.roleIDs[strings.Clone(slug)] = id
+	}
+	return id
+}
+
+// bitset returns the permission bitset of slugs, as short as it can be.
+func (a *Authorizer) bitset(slugs []string) []uint64 {
+	var b []uint64
+	for _, s := range slugs {
+		id := a.permID(s)
+		for int(id>>6) >= len(b) {
+			b = append(b, 0)
+		}
+		b[id>>6] |= 1 << (id & 63)
+	}
+	return slices.Clip(b)
+}
+
+// buildOrg builds the part of org, whose organization roles are roles and
+// whose active memberships are ms.
+func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Membership) *orgPart {
+	p := &orgPart{id: strings.Clone(org.ID), rev: rev, inherit: !org.HasOwnSettings()}
+	orgRoles := make(map[string]*Role, len(roles))
+	for i := range roles {
+		orgRoles[roles[i].Slug] = &roles[i]
+	}
+	held := map[string]uint32{} // organization role slug → index
+	var heldBits [][]uint64
+	ref := func(slug string) (uint32, bool) {
+		if !IsOrganizationRoleSlug(slug) {
+			return refEnv | a.roleID(slug), true
+		}
+		if i, ok := held[slug]; ok {
+			return refOrg | i, true
+		}
+		r, ok := orgRoles[slug]
+		if !ok {
+			return 0, false // not visible here (the invariants exclude it)
+		}
+		i := uint32(len(p.roleSlugs))
+		held[slug] = i
+		p.roleSlugs = append(p.roleSlugs, strings.Clone(slug))
+		heldBits = append(heldBits, a.bitset(r.Permissions))
+		return refOrg | i, true
+	}
+	combos := map[string]uint32{}
+	size := 0
+	if len(ms) > 0 {
+		size = 2
+		for size < len(ms)+len(ms)/2 {
+			size <<= 1
+		}
+		p.members = make([]member, size)
+		p.mask = uint32(size - 1)
+	}
+	var key []byte
+	for _, m := range ms {
+		var r uint32
+		if len(m.Roles) == 1 {
+			if x, ok := ref(m.Roles[0]); ok {
+				p.insert(a.seed, m.UserID, x)
+				continue
+			}
+		}
+		slugs := slices.Clone(m.Roles)
+		if !p.inherit {
+			sortByPriority(slugs, org.PriorityOrder)
+		} else {
+			slices.Sort(slugs)
+		}
+		var refs []uint32
+		for _, s := range slugs {
+			if r, ok := ref(s); ok {
+				refs = append(refs, r)
+			}
+		}
+		if len(refs) == 1 {
+			r = refs[0]
+		} else {
+			key = key[:0]
+			for _, x := range refs {
+				key = fmt.Appendf(key, "%d,", x)
+			}
+			i, ok := combos[string(key)]
+			if !ok {
+				i = uint32(len(p.combos))
+				combos[string(key)] = i
+				p.combos = append(p.combos, refs)
+			}
+			r = refCombo | i
+		}
+		p.insert(a.seed, m.UserID, r)
+	}
+	for _, b := range heldBits {
+		p.width = max(p.width, uint32(len(b)))
+	}
+	if p.width > 0 {
+		p.bits = make([]uint64, int(p.width)*len(heldBits))
+		for i, b := range heldBits {
+			copy(p.bits[i*int(p.width):], b)
+		}
+	}
+	return p
+}
+
+func (p *orgPart) insert(seed maphash.Seed, user string, ref uint32) {
+	h := uint32(maphash.String(seed, user))
+	j := h & p.mask
+	for p.members[j].user != "" {
+		j = (j + 1) & p.mask
+	}
+	p.members[j] = member{hash: h, ref: ref, user: strings.Clone(user)}
+}
+
+// ---- applying changes ----
+
+// onCommit is the Service's commit hook.
+func (a *Authorizer) onCommit(events []Event) {
+	if len(events) == 0 || events[0].EnvironmentID != a.env {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.root.Load() == nil {
+		return // the initial load failed
+	}
+	// A failure is kept in a.failed; the next change retries with a full
+	// reload.
+	_ = a.apply(context.Background(), ChangeOf(a.env, events[0].Revision, events))
+}
+
+// Apply brings the snapshot up to date with one change: it reloads the
+// environment part when c.Environment is set and the part of every
+// organization c names, all from one read-only transaction of the store.
+// Nothing else is rebuilt. Applying a change twice, or late, is harmless.
+func (a *Authorizer) Apply(ctx context.Context, c Change) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.apply(ctx, c)
+}
+
+func (a *Authorizer) apply(ctx context.Context, c Change) error {
+	if c.EnvironmentID != "" && c.EnvironmentID != a.env {
+		return nil
+	}
+	if a.failed != nil {
+		if err := a.reload(ctx); err != nil {
+			return err
+		}
+		a.advance(c.Revision, false)
+		return nil
+	}
+	err := a.svc.view(ctx, a.env, func(o *op) error {
+		s := a.root.Load()
+		if c.Environment {
+			env, err := a.loadEnv(o)
+			if err != nil {
+				return err
+			}
+			s = &snapshot{env: env, orgs: s.orgs}
+			a.root.Store(s)
+		}
+		for _, id := range c.Organizations {
+			h := maphash.String(a.seed, id)
+			org, err := o.tx.Organization(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				s.orgs.remove(h, id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var roles []Role
+			if org.HasOwnSettings() {
+				if roles, err = o.tx.Roles(ctx, id); err != nil {
+					return err
+				}
+			}
+			ms, err := o.tx.Memberships(ctx, MembershipFilter{OrganizationID: id, Statuses: []MembershipStatus{StatusActive}})
+			if err != nil {
+				return err
+			}
+			s.orgs.put(h, a.buildOrg(o.env.Revision, org, roles, ms))
+		}
+		return nil
+	})
+	if err != nil {
+		a.failed = err
+		return err
+	}
+	a.advance(c.Revision, false)
+	return nil
+}
+
+// advance records that every change up to revision r has been applied
+// (reset, after a full load at r) or that the change of revision r has
+// (otherwise), and moves the watermark over the consecutive revisions
+// applied. Callers hold mu.
+func (a *Authorizer) advance(r int64, reset bool) {
+	w := a.rev.Load()
+	if reset {
+		w = max(w, r)
+		for p := range a.pending {
+			if p <= w {
+				delete(a.pending, p)
+			}
+		}
+	} else if r > w {
+		if len(a.pending) >= maxPending {
+			clear(a.pending)
+		}
+		a.pending[r] = struct{}{}
+	}
+	for {
+		if _, ok := a.pending[w+1]; !ok {
+			break
+		}
+		delete(a.pending, w+1)
+		w++
+	}
+	a.rev.Store(w)
+}
+
+// Follow keeps the snapshot up to date with the changes feed delivers —
+// those committed by every process sharing the store — until ctx is done
+// or the feed fails, and returns why it stopped. Each change reloads only
+// what it names (see [Authorizer.Apply]); a change whose revision does not
+// follow the previous one means changes were lost, and makes Follow reload
+// the whole snapshot. Run it in its own goroutine, and again when it
+// returns an error:
+//
+//	go func() {
+//		for ctx.Err() == nil {
+//			if err := a.Follow(ctx, feed); err != nil { log.Print(err) }
+//			time.Sleep(time.Second)
+//		}
+//	}()
+func (a *Authorizer) Follow(ctx context.Context, feed Feed) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	last := a.Revision()
+	err := feed.Follow(ctx, a.env, last, func(c Change) {
+		if ctx.Err() != nil || c.Revision <= last {
+			return
+		}
+		var err error
+		switch {
+		case c.Revision > last+1:
+			err = a.Reload(ctx)
+		case c.Revision > a.Revision():
+			err = a.Apply(ctx, c)
+		}
+		if err != nil {
+			cancel(fmt.Errorf("rbac: authorizer: applying revision %d: %w", c.Revision, err))
+			return
+		}
+		last = c.Revision
+	})
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
