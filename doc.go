@@ -1,0 +1,225 @@
+/*
+Package rbac gives a Go application the roles and permissions model of
+WorkOS — environment roles, per-organization custom roles, a default role
+and a priority order per organization, memberships, identity-provider group
+mappings and role-aware session claims — inside its own process and on its
+own database.
+
+A [Service] enforces the rules on top of a [Store]. The in-memory store,
+[github.com/orgroles/rbac/memstore], needs nothing else:
+
+	s := rbac.New(memstore.New())
+	s.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "production"})
+	s.CreatePermission(ctx, "production", rbac.PermissionInput{Slug: "videos:create", Name: "Create videos"})
+	s.CreateRole(ctx, "production", rbac.RoleInput{Slug: "admin", Name: "Admin", Permissions: []string{"videos:create"}})
+	s.CreateOrganization(ctx, "production", rbac.OrganizationInput{ID: "acme"})
+	s.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "u1", Roles: []string{"admin"}})
+	ok, _ := s.Can(ctx, "production", "acme", "u1", "videos:create") // true
+
+The sections below walk through the model in the order an application meets
+it. Where WorkOS documents a behaviour the library follows it, with the same
+names and error codes; where WorkOS is silent the library takes a decision,
+and each section states it.
+
+# Environments
+
+An [Environment] ("production", "staging") is an isolated world: its own
+permissions, environment roles, organizations, memberships and settings. One
+Store holds any number of environments and nothing crosses between them;
+every Service method takes the environment id first after the context.
+[Service.CreateEnvironment] seeds a new environment with the environment role
+"member", which is its default role and the whole of its priority order.
+Environment ids follow the role slug rules. Multiple-roles mode
+([Service.SetMultipleRoles]) starts off.
+
+Every committed write bumps the environment's Revision by one.
+
+# Permissions
+
+A [Permission] is environment-level: [Service.CreatePermission] with a slug
+such as "videos:create" or "billing.*" — lowercase letters, digits and
+"- _ : . *", 1–48 characters ([ValidatePermissionSlug]) — unique in the
+environment (code permission_slug_conflict). Roles grant permissions by slug.
+
+Decisions: a role may only name permissions that exist in its environment,
+and its permission set is kept sorted and without duplicates.
+[Service.DeletePermission] removes the permission from every role that
+granted it, environment and organization roles alike, in the same atomic
+step; a permission created with System set cannot be deleted.
+
+# Environment roles
+
+An environment role ([Service.CreateRole]) is visible in every organization
+of its environment and cannot be hidden from one. Its slug is lowercase
+letters, digits, "-" and "_", with no leading, trailing or doubled separator,
+1–48 characters ([ValidateRoleSlug]), and unique in the environment (code
+role_slug_conflict). A new environment role is appended at the bottom of the
+environment's priority order and of the order of every organization that has
+its own.
+
+Decision: environment role slugs may not begin with "org-", which is
+reserved for organization roles, so an organization role can never shadow
+an environment role and a slug alone tells the two kinds apart
+([IsOrganizationRoleSlug]).
+
+Names are 1–48 characters and need not be unique; descriptions at most 150.
+Slugs never change: updates ([Service.UpdateRole], [RoleUpdate]) are partial
+and touch only the name, the description and the permission set.
+
+# Organization roles and inheritance
+
+An [Organization] starts with no roles of its own: it inherits the
+environment roles, the environment default role and the environment priority
+order, and follows later changes to them. [Service.OrganizationSettings]
+returns the effective default and order either way.
+
+[Service.CreateOrganizationRole] creates a role visible in that organization
+only: it can never be assigned, listed, mapped or resolved anywhere else. Its
+slug always begins with "org-": a supplied slug without the prefix gets it
+(billing-admin becomes org-billing-admin, see [OrganizationRoleSlug]); with
+no slug, one is generated from the name ([GenerateOrganizationRoleSlug]):
+"org-", the name lowercased with whitespace turned into "-", other characters
+outside [a-z0-9_-] dropped and separators collapsed, then "-" and a random
+six-character suffix, the name part cut so that the whole fits in 48
+characters. Organization role slugs are unique within their organization
+(code organization_role_slug_conflict); two organizations may each have
+org-billing.
+
+Creating the first organization role gives the organization its own default
+role and priority order, independent of the environment from then on: the
+order is a copy of the environment order with the new role at the bottom,
+the default is the environment default. Each further organization role goes
+to the bottom of that order. [Service.ListOrganizationRoles] lists both kinds
+merged, in that order; [Service.GetOrganizationRole] resolves both kinds.
+
+Decisions: an organization keeps its own default and order once it has them,
+even after all its custom roles are deleted; and setting an organization's
+default role or priority order while it still inherits gives it its own
+settings the same way.
+
+# Default role and priority order
+
+The environment, and every organization with its own settings, has exactly
+one default role, which must be visible there ([Service.SetDefaultRole],
+[Service.SetOrganizationDefaultRole]). A membership created without roles
+gets its organization's effective default.
+
+A priority order ranks roles, highest first. Orders are replaced whole
+([Service.SetPriorityOrder], [Service.SetOrganizationPriorityOrder]) and the
+new order must hold every role visible at that level exactly once; anything
+else is rejected and nothing changes. The order resolves a set of candidate
+roles to one ([Service.ResolveRole], [Resolve]): the primary role of a
+multi-role membership, the role a member with several mapped groups gets,
+and the role kept when multiple-roles mode is switched off.
+
+# Memberships
+
+A [Membership] links one user — the application's own opaque user id — to
+one organization, with a status (active, inactive, pending) and its roles;
+there is at most one per (organization, user). Its Role is the primary
+(highest-priority) role and Roles lists them all in priority order.
+[Service.CreateMembership] checks that every role is visible in the
+organization (code invalid_role, "Role 'x' is not a valid role."); with
+multiple-roles mode off it accepts one role at most (code
+multiple_roles_not_enabled). Creating a membership for a user whose
+membership there is inactive reactivates it with the given roles.
+
+[Service.DeactivateMembership] and [Service.ReactivateMembership] follow the
+WorkOS state rules; a pending membership (an invitation) becomes active with
+[Service.AcceptMembership]. [Service.ListMemberships] lists active
+memberships unless asked for other statuses.
+
+Decisions: organization ids may be the application's own tenant ids (1–128
+bytes, no whitespace); when omitted the library generates "org_…" ids, as it
+does "om_…" ids for memberships.
+
+# Deleting roles
+
+No member is ever left with a role that does not exist.
+
+[Service.DeleteRole] deletes an environment role. If it is the environment
+default or the default of any organization, the caller must name a
+replacement: another environment role. Without one the call fails with
+[ErrReplacementRequired], and the [*Error] lists the organizations
+concerned. With one, in a single step, the replacement becomes the default
+everywhere the deleted role was, the role leaves every priority order, and
+every membership that held it is reassigned: in single-role mode to its
+organization's (new) default, in multiple-roles mode by dropping the role and
+giving the default to a membership left with none. Group mappings to the
+role are re-pointed to the replacement, or deleted when there is none.
+
+[Service.DeleteOrganizationRole] refuses, as WorkOS does, while members hold
+the role ([ErrRoleHasAssignments]) or group mappings target it
+([ErrRoleHasGroupRoleMappings]), and also while it is the organization
+default ([ErrRoleIsDefault]). Beyond WorkOS, naming a replacement (any other
+role visible in the organization) moves its members, mappings and default to
+that role in the same step.
+
+Beyond WorkOS, every deletion is synchronous and atomic — either all of it is
+visible or none of it — and [DeleteOptions].DryRun returns the
+[DeletionPlan] (defaults replaced, memberships reassigned, mappings
+affected) without changing anything. Deleting an organization deletes its
+roles, settings, memberships and mappings.
+
+# Group mappings
+
+[Service.CreateGroupMapping] maps an identity-provider group of an
+organization — a Directory Sync group or a group asserted at SSO login — to a
+role visible there. [Service.SyncGroups] applies a user's current groups: in
+single-role mode the mapped role highest in the priority order wins, in
+multiple-roles mode every mapped role applies, and with no mapped group the
+member gets the default role. A membership records where its roles came
+from ([RoleSource]); an explicit directory mapping beats an explicit SSO
+mapping, which beats a manual assignment, which beats the default. A manual
+change lasts until the next sync that maps a group.
+
+Decision: a group maps to one role per source; mapping it again is
+[ErrGroupMappingConflict].
+
+# Claims and checks
+
+[Service.Claims] returns the role-aware claims of a session token for a user
+in an organization — org_id, role, roles and permissions, with the JSON names
+of WorkOS session tokens — and [Service.Can] answers a permission check.
+Only an active membership has claims or permissions.
+
+Both read the Store on every call, which makes them the reference, not the
+thing to call on every request: an Authorizer (see NewAuthorizer) answers the
+same questions from an in-memory snapshot, without locks or allocations,
+kept current by the Service's commit hook ([Service.OnCommit]) and, across
+processes, by a [Feed].
+
+# Errors
+
+Every failure is an [*Error]. Test its kind with [errors.Is] and the kind
+sentinels ([ErrNotFound], [ErrInvalid], [ErrConflict],
+[ErrReplacementRequired], [ErrInternal]), its code with the code sentinels
+([ErrInvalidRole], [ErrRoleSlugConflict], …), and read the details — the
+WorkOS code, the field and rule at fault, the organizations concerned — with
+[errors.As]. Codes are the WorkOS API codes where WorkOS has one, so an HTTP
+layer can pass them through; [HTTPStatus] maps an error to a status code.
+
+A call that fails changes nothing.
+
+# Events
+
+Every committed write produces [Event] values — role.created,
+organization_role.deleted, organization_membership.updated and the other
+WorkOS names, plus the library's own environment, organization and
+group_role_mapping events — all stamped with the environment revision the
+write committed. A reassignment reports organization_membership.updated for
+every membership it changed. [Service.OnCommit] hands them to same-process
+subscribers before the write returns; the Store's Publish hands them to
+other processes, and [ChangeOf] summarises a write for caches.
+
+# Stores
+
+A [Store] keeps records and applies a few bulk effects (reassign every holder
+of a role, drop a role from every order) as one operation each, so that a SQL
+store runs one statement and not one per row; the Service holds all the
+rules. Every Service write is one Store transaction, scoped to one
+environment. [github.com/orgroles/rbac/memstore] is the in-memory store;
+pgstore keeps the same state in PostgreSQL; storetest is the conformance
+suite every Store must pass.
+*/
+package rbac
