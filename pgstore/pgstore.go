@@ -1,0 +1,330 @@
+// Package pgstore is the PostgreSQL [rbac.Store], on pgx v5.
+//
+// Point the library at PostgreSQL with one line:
+//
+//	store, err := pgstore.Open(ctx, pool, pgstore.Options{}) // creates or upgrades the schema
+//	svc := rbac.New(store)
+//
+// # Schema
+//
+// The tables live in one PostgreSQL schema, "rbac" unless [Options.Schema]
+// names another, so they sit beside the application's own tables in its own
+// database. The schema is embedded in the binary; [Store.Migrate] (called by
+// [Open]) applies the versions a database lacks, under an advisory lock, in
+// one transaction, and does nothing when the database is up to date.
+//
+// The database itself enforces what SQL can express: every role a
+// membership holds, every role of a priority order, every default role and
+// every group mapping target exists; an organization role ("org-…") can only
+// be named by its own organization; a priority order holds a role at most
+// once; a permission a role grants exists; one membership per (organization,
+// user). The rules SQL cannot express (an order is a complete permutation, a
+// membership has one role in single-role mode, …) stay in package rbac.
+//
+// # Transactions
+//
+// Every [Store.Update] is one READ COMMITTED transaction that first takes a
+// transaction-scoped advisory lock on (schema, environment), so writers to
+// one environment are serialized across every process sharing the
+// database, and writers to different environments never wait for each
+// other. [Store.View] is a REPEATABLE READ READ ONLY transaction: a
+// consistent snapshot that never blocks writers. A failed, cancelled or
+// interrupted call rolls back whole. Bulk effects (reassigning every holder
+// of a role, removing a role from every order, …) are a constant number of
+// statements, whatever the number of rows.
+//
+// [Store.InTx] runs the library's writes inside a transaction the
+// application already holds, so its own rows and the role change commit or
+// roll back together.
+//
+// # Change feed
+//
+// Each committed write stores its [rbac.Change] in the changes table, in the
+// same transaction, and sends a NOTIFY. [Store.Follow] (the [rbac.Feed])
+// LISTENs on a connection of its own and delivers the changes after a given
+// revision, in order, so a cache in another process catches up.
+//
+// # Timestamps
+//
+// PostgreSQL keeps timestamps to the microsecond: the Store returns the
+// times it stored truncated to microseconds, in UTC.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orgroles/rbac"
+)
+
+// DefaultSchema is the schema the tables live in when [Options.Schema] is
+// empty.
+const DefaultSchema = "rbac"
+
+// Options configure a [Store]. The zero value is the default.
+type Options struct {
+	// Schema is the PostgreSQL schema holding the tables; DefaultSchema
+	// when empty. It is created if missing.
+	Schema string
+	// PollInterval is how often [Store.Follow] reads the changes table
+	// even without a notice, as a safety net; 10 s when zero.
+	PollInterval time.Duration
+}
+
+// Store is an rbac.Store on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	// outer is the application's transaction when the Store was made by
+	// InTx; nil otherwise.
+	outer  pgx.Tx
+	schema string
+	poll   time.Duration
+	q      *queries
+}
+
+var (
+	_ rbac.Store = (*Store)(nil)
+	_ rbac.Feed  = (*Store)(nil)
+)
+
+// New returns a Store on the pool. It does not touch the database; call
+// [Store.Migrate] (or use [Open]) before the first transaction.
+func New(pool *pgxpool.Pool, opt Options) *Store {
+	schema := opt.Schema
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	poll := opt.PollInterval
+	if poll <= 0 {
+		poll = 10 * time.Second
+	}
+	return &Store{pool: pool, schema: schema, poll: poll, q: newQueries(schema)}
+}
+
+// Open returns a Store on the pool with its schema created or upgraded to
+// the version this package embeds.
+func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Store, error) {
+	s := New(pool, opt)
+	if err := s.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Schema returns the name of the PostgreSQL schema holding the tables.
+func (s *Store) Schema() string { return s.schema }
+
+// InTx returns a Store whose transactions run inside tx, a transaction the
+// application holds: Update runs fn in a savepoint of tx, taking the same
+// per-environment lock as every writer (held until tx ends), so the
+// application's own writes in tx and the library's commit or roll back
+// together. A failed Update rolls back to its savepoint and leaves tx
+// usable. View runs in a savepoint of tx too, at tx's isolation level.
+//
+// The change notice of a write made through InTx is sent when tx commits.
+// The returned Store must not be used after tx ends, nor concurrently
+// (a pgx.Tx is one connection). Follow on it follows through the pool of s.
+func (s *Store) InTx(tx pgx.Tx) *Store {
+	c := *s
+	c.outer = tx
+	return &c
+}
+
+// lockKey is the advisory lock key that serializes the writers of env.
+func (s *Store) lockKey(env string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("rbac\x00"))
+	h.Write([]byte(s.schema))
+	h.Write([]byte{0})
+	h.Write([]byte(env))
+	return int64(h.Sum64())
+}
+
+// begin starts the transaction of one Update or View.
+func (s *Store) begin(ctx context.Context, write bool) (pgx.Tx, error) {
+	if s.outer != nil {
+		return s.outer.Begin(ctx) // a savepoint
+	}
+	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+	if !write {
+		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	}
+	return s.pool.BeginTx(ctx, opts)
+}
+
+// rollback rolls tx back even when ctx is done.
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
+// Update implements rbac.Store.
+func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.begin(ctx, true)
+	if err != nil {
+		return fmt.Errorf("pgstore: begin: %w", err)
+	}
+	t := &tx{s: s, tx: ptx, env: env, write: true}
+	defer func() {
+		t.done = true
+		if err != nil {
+			rollback(ctx, ptx)
+		}
+	}()
+	if s.outer != nil {
+		// Within the application's transaction the deferred constraints
+		// are checked before the savepoint is released (below), so a
+		// violation fails this call, not the application's commit.
+		if _, err := ptx.Exec(ctx, s.q.deferConstraints); err != nil {
+			return fmt.Errorf("pgstore: %w", err)
+		}
+	}
+	if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey(env)); err != nil {
+		return fmt.Errorf("pgstore: lock environment %q: %w", env, err)
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.outer != nil {
+		if _, err := ptx.Exec(ctx, s.q.checkConstraints); err != nil {
+			return fmt.Errorf("pgstore: %w", err)
+		}
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: commit: %w", err)
+	}
+	return nil
+}
+
+// View implements rbac.Store.
+func (s *Store) View(ctx context.Context, env string, fn func(rbac.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.begin(ctx, false)
+	if err != nil {
+		return fmt.Errorf("pgstore: begin: %w", err)
+	}
+	t := &tx{s: s, tx: ptx, env: env}
+	defer func() {
+		t.done = true
+		rollback(ctx, ptx) // read-only: nothing to commit
+	}()
+	return fn(t)
+}
+
+// Environments implements rbac.Store.
+func (s *Store) Environments(ctx context.Context) ([]string, error) {
+	var q interface {
+		Query(context.Context, string, ...any) (pgx.Rows, error)
+	} = s.pool
+	if s.outer != nil {
+		q = s.outer
+	}
+	rows, err := q.Query(ctx, s.q.environments)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	return ids, nil
+}
+
+// Migrate creates the schema or upgrades it to the version this package
+// embeds. It is safe to call from several processes at once and does
+// nothing when the schema is up to date.
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.outer != nil {
+		return migrate(ctx, s.outer, s.schema)
+	}
+	ptx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	defer rollback(ctx, ptx)
+	if err := migrate(ctx, ptx, s.schema); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// DropSchema drops the schema and everything in it. It is meant for tests
+// and for uninstalling.
+func (s *Store) DropSchema(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+quoteIdent(s.schema)+" CASCADE")
+	if err != nil {
+		return fmt.Errorf("pgstore: drop schema: %w", err)
+	}
+	return nil
+}
+
+func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// queries holds the SQL of the Store with the schema name filled in.
+type queries struct {
+	schema                             string
+	deferConstraints, checkConstraints string
+	environments                       string
+	channel                            string
+
+	mu    sync.Mutex
+	cache map[string]string
+}
+
+// deferrable lists the constraints the schema declares DEFERRABLE: those
+// that the Service may break for a moment inside a transaction (it stores a
+// new environment before its first role).
+var deferrable = []string{
+	"environments_default_role_fkey",
+	"organizations_default_role_fkey",
+	"environment_order_role_fkey",
+	"organization_order_role_fkey",
+}
+
+func newQueries(schema string) *queries {
+	q := &queries{schema: quoteIdent(schema), cache: map[string]string{}}
+	names := make([]string, len(deferrable))
+	for i, c := range deferrable {
+		names[i] = q.schema + "." + quoteIdent(c)
+	}
+	list := strings.Join(names, ", ")
+	q.deferConstraints = "SET CONSTRAINTS " + list + " DEFERRED"
+	q.checkConstraints = "SET CONSTRAINTS " + list + " IMMEDIATE"
+	q.environments = q.sql("SELECT id FROM $s.environments ORDER BY id")
+	q.channel = "rbac_changes:" + schema
+	return q
+}
+
+// sql returns query with "$s." replaced by the quoted schema name.
+func (q *queries) sql(query string) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if out, ok := q.cache[query]; ok {
+		return out
+	}
+	out := strings.ReplaceAll(query, "$s.", q.schema+".")
+	q.cache[query] = out
+	return out
+}
+
+var errReadOnly = errors.New("pgstore: write in a read-only transaction")
+var errDone = errors.New("pgstore: transaction used after it ended")

@@ -1,0 +1,110 @@
+package pgstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/pgstore"
+	"github.com/orgroles/rbac/storetest"
+)
+
+// DSNEnv names the environment variable that points the tests at a
+// PostgreSQL server. Without it the PostgreSQL tests skip.
+const DSNEnv = "RBAC_POSTGRES_DSN"
+
+const skipMessage = "PostgreSQL tests skipped: set " + DSNEnv + " to a server's DSN to run them, e.g. " +
+	DSNEnv + "=$(scripts/postgres.sh) go test ./..."
+
+// newPool returns a new pool on the test server, closed at the end of the
+// test; it skips the test when no server is configured.
+func newPool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	dsn := os.Getenv(DSNEnv)
+	if dsn == "" {
+		tb.Skip(skipMessage)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		tb.Fatalf("%s: %v", DSNEnv, err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close)
+	return pool
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *pgxpool.Pool
+	sharedErr  error
+)
+
+// sharedPool returns one pool for the whole test binary, so that the
+// conformance suite, which makes hundreds of stores, does not open
+// hundreds of pools.
+func sharedPool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	dsn := os.Getenv(DSNEnv)
+	if dsn == "" {
+		tb.Skip(skipMessage)
+	}
+	sharedOnce.Do(func() {
+		var cfg *pgxpool.Config
+		if cfg, sharedErr = pgxpool.ParseConfig(dsn); sharedErr != nil {
+			return
+		}
+		if cfg.MaxConns < 8 {
+			cfg.MaxConns = 8
+		}
+		shared, sharedErr = pgxpool.NewWithConfig(context.Background(), cfg)
+	})
+	if sharedErr != nil {
+		tb.Fatalf("%s: %v", DSNEnv, sharedErr)
+	}
+	return shared
+}
+
+func randomSchema() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "rbactest_" + hex.EncodeToString(b[:])
+}
+
+// newStoreOn returns an empty Store in a new schema with a random name on
+// pool, migrated, and dropped at the end of the test.
+func newStoreOn(tb testing.TB, pool *pgxpool.Pool, schema string) *pgstore.Store {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, pool, pgstore.Options{Schema: schema})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.DropSchema(context.Background()); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return s
+}
+
+func newStore(tb testing.TB) *pgstore.Store {
+	tb.Helper()
+	return newStoreOn(tb, sharedPool(tb), randomSchema())
+}
+
+// TestConformance runs the Store conformance suite against PostgreSQL.
+func TestConformance(t *testing.T) {
+	sharedPool(t)
+	storetest.Run(t, func(t *testing.T) rbac.Store { return newStore(t) })
+}

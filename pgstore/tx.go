@@ -1,0 +1,764 @@
+package pgstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orgroles/rbac"
+)
+
+// tx is one transaction on one environment.
+type tx struct {
+	s     *Store
+	tx    pgx.Tx
+	env   string
+	write bool
+	done  bool
+
+	// envOrder is the environment priority order as last read or written
+	// in this transaction, when envOrderKnown; PutEnvironment rewrites the
+	// order's rows only when it changed.
+	envOrder      []string
+	envOrderKnown bool
+}
+
+var _ rbac.Tx = (*tx)(nil)
+
+func (t *tx) check(write bool) error {
+	if t.done {
+		return errDone
+	}
+	if write && !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+func (t *tx) sql(q string) string { return t.s.q.sql(q) }
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := t.tx.Exec(ctx, t.sql(q), args...)
+	return tag, fail(err)
+}
+
+func (t *tx) query(ctx context.Context, q string, args ...any) (pgx.Rows, error) {
+	rows, err := t.tx.Query(ctx, t.sql(q), args...)
+	return rows, fail(err)
+}
+
+// fail wraps a database error; a reference to a missing organization
+// matches rbac.ErrNotFound.
+func fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23503" {
+		switch pe.ConstraintName {
+		case "roles_organization_fkey", "memberships_organization_fkey", "group_mappings_organization_fkey":
+			return fmt.Errorf("pgstore: organization: %w (%v)", rbac.ErrNotFound, err)
+		}
+	}
+	return fmt.Errorf("pgstore: %w", err)
+}
+
+func notFound(format string, args ...any) error {
+	return fmt.Errorf("pgstore: %s: %w", fmt.Sprintf(format, args...), rbac.ErrNotFound)
+}
+
+// utc returns a stored time as the Store hands it out.
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func sortedUniq(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return nonNil(slices.Compact(s))
+}
+
+// scope returns the scope of role slug as named in organization org: org
+// for an organization role, "" for an environment role.
+func scope(org, slug string) string {
+	if rbac.IsOrganizationRoleSlug(slug) {
+		return org
+	}
+	return ""
+}
+
+// ---- environment ----
+
+func (t *tx) Environment(ctx context.Context) (rbac.Environment, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Environment{}, err
+	}
+	e := rbac.Environment{ID: t.env}
+	err := t.tx.QueryRow(ctx, t.sql(`SELECT name, default_role, multiple_roles, revision, created_at, updated_at,
+		ARRAY(SELECT role_slug FROM $s.environment_order o WHERE o.env = e.id ORDER BY position)
+		FROM $s.environments e WHERE id = $1`), t.env).
+		Scan(&e.Name, &e.DefaultRole, &e.MultipleRoles, &e.Revision, &e.CreatedAt, &e.UpdatedAt, &e.PriorityOrder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rbac.Environment{}, notFound("environment %q", t.env)
+	}
+	if err != nil {
+		return rbac.Environment{}, fail(err)
+	}
+	e.CreatedAt, e.UpdatedAt = utc(e.CreatedAt), utc(e.UpdatedAt)
+	e.PriorityOrder = nonNil(e.PriorityOrder)
+	t.envOrder, t.envOrderKnown = slices.Clone(e.PriorityOrder), true
+	return e, nil
+}
+
+func (t *tx) PutEnvironment(ctx context.Context, e rbac.Environment) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO $s.environments
+		(id, name, default_role, multiple_roles, revision, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, default_role = excluded.default_role,
+			multiple_roles = excluded.multiple_roles, revision = excluded.revision,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`,
+		t.env, e.Name, e.DefaultRole, e.MultipleRoles, e.Revision, e.CreatedAt, e.UpdatedAt); err != nil {
+		return err
+	}
+	order := nonNil(slices.Clone(e.PriorityOrder))
+	if t.envOrderKnown && slices.Equal(order, t.envOrder) {
+		return nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(t.sql(`DELETE FROM $s.environment_order WHERE env = $1`), t.env)
+	b.Queue(t.sql(`INSERT INTO $s.environment_order (env, position, role_slug)
+		SELECT $1, u.ord, u.slug FROM unnest($2::text[]) WITH ORDINALITY AS u(slug, ord)`), t.env, order)
+	if err := fail(t.tx.SendBatch(ctx, b).Close()); err != nil {
+		t.envOrderKnown = false
+		return err
+	}
+	t.envOrder, t.envOrderKnown = order, true
+	return nil
+}
+
+// ---- permissions ----
+
+const permissionColumns = `slug, id, name, description, system, created_at, updated_at`
+
+func scanPermission(row pgx.CollectableRow) (rbac.Permission, error) {
+	var p rbac.Permission
+	err := row.Scan(&p.Slug, &p.ID, &p.Name, &p.Description, &p.System, &p.CreatedAt, &p.UpdatedAt)
+	p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt)
+	return p, err
+}
+
+func (t *tx) Permission(ctx context.Context, slug string) (rbac.Permission, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Permission{}, err
+	}
+	rows, err := t.query(ctx, `SELECT `+permissionColumns+` FROM $s.permissions WHERE env = $1 AND slug = $2`, t.env, slug)
+	if err != nil {
+		return rbac.Permission{}, err
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, scanPermission)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, notFound("permission %q", slug)
+	}
+	return p, fail(err)
+}
+
+func (t *tx) Permissions(ctx context.Context) ([]rbac.Permission, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `SELECT `+permissionColumns+` FROM $s.permissions WHERE env = $1 ORDER BY slug`, t.env)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := pgx.CollectRows(rows, scanPermission)
+	return nonNil(ps), fail(err)
+}
+
+func (t *tx) PutPermission(ctx context.Context, p rbac.Permission) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO $s.permissions (env, `+permissionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (env, slug) DO UPDATE SET id = excluded.id, name = excluded.name,
+			description = excluded.description, system = excluded.system,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`,
+		t.env, p.Slug, p.ID, p.Name, p.Description, p.System, p.CreatedAt, p.UpdatedAt)
+	return err
+}
+
+// DeletePermission is two statements: read the roles that grant the
+// permission (as they will be), then delete it, which removes it from every
+// role through ON DELETE CASCADE.
+func (t *tx) DeletePermission(ctx context.Context, slug string) ([]rbac.Role, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `SELECT `+roleColumns+`
+		FROM $s.role_permissions g JOIN $s.roles r ON r.env = g.env AND r.scope = g.role_scope AND r.slug = g.role_slug
+		WHERE g.env = $1 AND g.permission = $2
+		ORDER BY r.scope, r.slug`, t.env, slug)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := pgx.CollectRows(rows, scanRole)
+	if err != nil {
+		return nil, fail(err)
+	}
+	tag, err := t.exec(ctx, `DELETE FROM $s.permissions WHERE env = $1 AND slug = $2`, t.env, slug)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, notFound("permission %q", slug)
+	}
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	for i := range roles {
+		roles[i].Permissions = nonNil(slices.DeleteFunc(roles[i].Permissions, func(p string) bool { return p == slug }))
+	}
+	return roles, nil
+}
+
+// ---- roles ----
+
+const roleColumns = `r.scope, r.slug, r.id, r.name, r.description, r.created_at, r.updated_at,
+	ARRAY(SELECT p.permission FROM $s.role_permissions p
+		WHERE p.env = r.env AND p.role_scope = r.scope AND p.role_slug = r.slug ORDER BY p.permission)`
+
+func scanRole(row pgx.CollectableRow) (rbac.Role, error) {
+	var r rbac.Role
+	err := row.Scan(&r.OrganizationID, &r.Slug, &r.ID, &r.Name, &r.Description, &r.CreatedAt, &r.UpdatedAt, &r.Permissions)
+	r.Type = rbac.EnvironmentRole
+	if r.OrganizationID != "" {
+		r.Type = rbac.OrganizationRole
+	}
+	r.CreatedAt, r.UpdatedAt = utc(r.CreatedAt), utc(r.UpdatedAt)
+	r.Permissions = nonNil(r.Permissions)
+	return r, err
+}
+
+func (t *tx) Role(ctx context.Context, org, slug string) (rbac.Role, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Role{}, err
+	}
+	rows, err := t.query(ctx, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope = $2 AND r.slug = $3`, t.env, org, slug)
+	if err != nil {
+		return rbac.Role{}, err
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanRole)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, notFound("role %q of %q", slug, org)
+	}
+	return r, fail(err)
+}
+
+func (t *tx) Roles(ctx context.Context, org string) ([]rbac.Role, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope = $2 ORDER BY r.slug`, t.env, org)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := pgx.CollectRows(rows, scanRole)
+	return nonNil(rs), fail(err)
+}
+
+func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	perms := sortedUniq(r.Permissions)
+	b := &pgx.Batch{}
+	b.Queue(t.sql(`INSERT INTO $s.roles (env, scope, slug, id, name, description, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (env, scope, slug) DO UPDATE SET id = excluded.id, name = excluded.name,
+			description = excluded.description, created_at = excluded.created_at, updated_at = excluded.updated_at`),
+		t.env, r.OrganizationID, r.Slug, r.ID, r.Name, r.Description, r.CreatedAt, r.UpdatedAt)
+	b.Queue(t.sql(`DELETE FROM $s.role_permissions
+		WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND permission <> ALL($4::text[])`),
+		t.env, r.OrganizationID, r.Slug, perms)
+	b.Queue(t.sql(`INSERT INTO $s.role_permissions (env, role_scope, role_slug, permission)
+		SELECT $1, $2, $3, unnest($4::text[]) ON CONFLICT DO NOTHING`),
+		t.env, r.OrganizationID, r.Slug, perms)
+	return fail(t.tx.SendBatch(ctx, b).Close())
+}
+
+func (t *tx) DeleteRole(ctx context.Context, org, slug string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	tag, err := t.exec(ctx, `DELETE FROM $s.roles WHERE env = $1 AND scope = $2 AND slug = $3`, t.env, org, slug)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("role %q of %q", slug, org)
+	}
+	return nil
+}
+
+// ---- organizations ----
+
+const organizationColumns = `o.id, o.name, coalesce(o.default_role, ''), o.created_at, o.updated_at,
+	ARRAY(SELECT x.role_slug FROM $s.organization_order x WHERE x.env = o.env AND x.org_id = o.id ORDER BY x.position)`
+
+func scanOrganization(row pgx.CollectableRow) (rbac.Organization, error) {
+	var o rbac.Organization
+	err := row.Scan(&o.ID, &o.Name, &o.DefaultRole, &o.CreatedAt, &o.UpdatedAt, &o.PriorityOrder)
+	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
+	if len(o.PriorityOrder) == 0 {
+		o.PriorityOrder = nil
+		if o.DefaultRole != "" {
+			o.PriorityOrder = []string{}
+		}
+	}
+	return o, err
+}
+
+func (t *tx) Organization(ctx context.Context, id string) (rbac.Organization, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Organization{}, err
+	}
+	rows, err := t.query(ctx, `SELECT `+organizationColumns+` FROM $s.organizations o WHERE o.env = $1 AND o.id = $2`, t.env, id)
+	if err != nil {
+		return rbac.Organization{}, err
+	}
+	o, err := pgx.CollectExactlyOneRow(rows, scanOrganization)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, notFound("organization %q", id)
+	}
+	return o, fail(err)
+}
+
+func (t *tx) Organizations(ctx context.Context, after string, limit int) ([]rbac.Organization, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	var lim any // NULL: no limit
+	if limit > 0 {
+		lim = limit
+	}
+	rows, err := t.query(ctx, `SELECT `+organizationColumns+` FROM $s.organizations o
+		WHERE o.env = $1 AND o.id > $2 ORDER BY o.id LIMIT $3`, t.env, after, lim)
+	if err != nil {
+		return nil, err
+	}
+	os, err := pgx.CollectRows(rows, scanOrganization)
+	return nonNil(os), fail(err)
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (t *tx) PutOrganization(ctx context.Context, o rbac.Organization) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(t.sql(`INSERT INTO $s.organizations (env, id, name, default_role, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, default_role = excluded.default_role,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`),
+		t.env, o.ID, o.Name, nullable(o.DefaultRole), o.CreatedAt, o.UpdatedAt)
+	b.Queue(t.sql(`DELETE FROM $s.organization_order WHERE env = $1 AND org_id = $2`), t.env, o.ID)
+	if len(o.PriorityOrder) > 0 {
+		b.Queue(t.sql(`INSERT INTO $s.organization_order (env, org_id, position, role_slug)
+			SELECT $1, $2, u.ord, u.slug FROM unnest($3::text[]) WITH ORDINALITY AS u(slug, ord)`),
+			t.env, o.ID, o.PriorityOrder)
+	}
+	return fail(t.tx.SendBatch(ctx, b).Close())
+}
+
+// DeleteOrganization is one statement: the organization's roles, order,
+// memberships (with their roles) and mappings go by ON DELETE CASCADE.
+func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	tag, err := t.exec(ctx, `DELETE FROM $s.organizations WHERE env = $1 AND id = $2`, t.env, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("organization %q", id)
+	}
+	return nil
+}
+
+func (t *tx) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return nonNil(out), fail(err)
+}
+
+func (t *tx) OrganizationsWithDefault(ctx context.Context, slug string) ([]string, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	return t.strings(ctx, `SELECT id FROM $s.organizations WHERE env = $1 AND default_role = $2 ORDER BY id`, t.env, slug)
+}
+
+// AppendToOrganizationOrders is one statement.
+func (t *tx) AppendToOrganizationOrders(ctx context.Context, slug string) ([]string, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	ids, err := t.strings(ctx, `INSERT INTO $s.organization_order (env, org_id, position, role_slug)
+		SELECT o.env, o.id, coalesce((SELECT max(x.position) FROM $s.organization_order x
+			WHERE x.env = o.env AND x.org_id = o.id), 0) + 1, $2
+		FROM $s.organizations o WHERE o.env = $1 AND o.default_role IS NOT NULL
+		RETURNING org_id`, t.env, slug)
+	slices.Sort(ids)
+	return ids, err
+}
+
+// RemoveFromOrganizations is one statement.
+func (t *tx) RemoveFromOrganizations(ctx context.Context, slug, replacement string) ([]string, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	ids, err := t.strings(ctx, `WITH gone AS (
+			DELETE FROM $s.organization_order WHERE env = $1 AND role_scope = '' AND role_slug = $2)
+		UPDATE $s.organizations SET default_role = $3
+		WHERE env = $1 AND default_role = $2
+		RETURNING id`, t.env, slug, nullable(replacement))
+	slices.Sort(ids)
+	return ids, err
+}
+
+// ---- memberships ----
+
+const membershipColumns = `m.id, m.org_id, m.user_id, m.status, m.role_source, m.created_at, m.updated_at`
+
+const membershipRoles = `ARRAY(SELECT r.role_slug FROM $s.membership_roles r
+	WHERE r.env = m.env AND r.membership_id = m.id ORDER BY r.role_slug)`
+
+func scanMembership(row pgx.CollectableRow) (rbac.Membership, error) {
+	var m rbac.Membership
+	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt, &m.Roles)
+	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
+	m.Roles = nonNil(m.Roles)
+	slices.Sort(m.Roles)
+	return m, err
+}
+
+func (t *tx) oneMembership(ctx context.Context, what, q string, args ...any) (rbac.Membership, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return rbac.Membership{}, err
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, scanMembership)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, notFound("%s", what)
+	}
+	return m, fail(err)
+}
+
+func (t *tx) Membership(ctx context.Context, id string) (rbac.Membership, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Membership{}, err
+	}
+	return t.oneMembership(ctx, fmt.Sprintf("membership %q", id), `SELECT `+membershipColumns+`, `+membershipRoles+`
+		FROM $s.memberships m WHERE m.env = $1 AND m.id = $2`, t.env, id)
+}
+
+func (t *tx) MembershipOf(ctx context.Context, org, user string) (rbac.Membership, error) {
+	if err := t.check(false); err != nil {
+		return rbac.Membership{}, err
+	}
+	return t.oneMembership(ctx, fmt.Sprintf("membership of %q in %q", user, org), `SELECT `+membershipColumns+`, `+membershipRoles+`
+		FROM $s.memberships m WHERE m.env = $1 AND m.org_id = $2 AND m.user_id = $3`, t.env, org, user)
+}
+
+func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.Membership, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + membershipColumns + `, ` + membershipRoles + ` FROM $s.memberships m WHERE m.env = $1`
+	args := []any{t.env}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.OrganizationID != "" {
+		q += ` AND m.org_id = ` + arg(f.OrganizationID)
+	}
+	if f.UserID != "" {
+		q += ` AND m.user_id = ` + arg(f.UserID)
+	}
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			st[i] = string(s)
+		}
+		q += ` AND m.status = ANY(` + arg(st) + `::text[])`
+	}
+	if f.After != "" {
+		q += ` AND m.id > ` + arg(f.After)
+	}
+	if f.MultipleRoles {
+		q += ` AND (SELECT count(*) FROM $s.membership_roles r WHERE r.env = m.env AND r.membership_id = m.id) > 1`
+	}
+	q += ` ORDER BY m.id`
+	if f.Limit > 0 {
+		q += ` LIMIT ` + arg(f.Limit)
+	}
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := pgx.CollectRows(rows, scanMembership)
+	return nonNil(ms), fail(err)
+}
+
+// PutMembership is one statement. The database refuses a second membership
+// of the same (organization, user) and, through the foreign key from the
+// roles to (membership, organization), a membership moved to another
+// organization.
+func (t *tx) PutMembership(ctx context.Context, m rbac.Membership) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	var n int
+	err := t.tx.QueryRow(ctx, t.sql(`WITH up AS (
+			INSERT INTO $s.memberships (env, id, org_id, user_id, status, role_source, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (env, id) DO UPDATE SET status = excluded.status, role_source = excluded.role_source,
+				created_at = excluded.created_at, updated_at = excluded.updated_at
+			WHERE memberships.org_id = excluded.org_id AND memberships.user_id = excluded.user_id
+			RETURNING id),
+		gone AS (
+			DELETE FROM $s.membership_roles
+			WHERE env = $1 AND membership_id = $2 AND role_slug <> ALL($9::text[])),
+		added AS (
+			INSERT INTO $s.membership_roles (env, membership_id, org_id, role_slug)
+			SELECT $1, $2, $3, unnest($9::text[]) ON CONFLICT DO NOTHING)
+		SELECT count(*) FROM up`),
+		t.env, m.ID, m.OrganizationID, m.UserID, string(m.Status), string(m.RoleSource), m.CreatedAt, m.UpdatedAt,
+		sortedUniq(m.Roles)).Scan(&n)
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("pgstore: membership %q cannot change organization or user", m.ID)
+	}
+	return nil
+}
+
+func (t *tx) DeleteMembership(ctx context.Context, id string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	tag, err := t.exec(ctx, `DELETE FROM $s.memberships WHERE env = $1 AND id = $2`, t.env, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("membership %q", id)
+	}
+	return nil
+}
+
+func (t *tx) RoleHolders(ctx context.Context, org, slug string) ([]string, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	return t.strings(ctx, `SELECT membership_id FROM $s.membership_roles
+		WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND ($4 = '' OR org_id = $4)
+		ORDER BY membership_id`, t.env, scope(org, slug), slug, org)
+}
+
+// ReplaceRole is one statement.
+func (t *tx) ReplaceRole(ctx context.Context, org, from, to string) ([]rbac.Membership, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `WITH moved AS (
+			DELETE FROM $s.membership_roles
+			WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND ($4 = '' OR org_id = $4)
+			RETURNING membership_id, org_id),
+		added AS (
+			INSERT INTO $s.membership_roles (env, membership_id, org_id, role_slug)
+			SELECT $1, membership_id, org_id, $5 FROM moved ON CONFLICT DO NOTHING)
+		SELECT `+membershipColumns+`,
+			ARRAY(SELECT r.role_slug FROM $s.membership_roles r
+				WHERE r.env = m.env AND r.membership_id = m.id AND r.role_slug <> $3 AND r.role_slug <> $5
+				UNION ALL SELECT $5)
+		FROM moved JOIN $s.memberships m ON m.env = $1 AND m.id = moved.membership_id
+		ORDER BY m.id`, t.env, scope(org, from), from, org, to)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := pgx.CollectRows(rows, scanMembership)
+	return nonNil(ms), fail(err)
+}
+
+// RemoveRole is one statement: it removes the role from its holders and
+// gives those left with none their organization's effective default.
+func (t *tx) RemoveRole(ctx context.Context, slug string) ([]rbac.Membership, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, `WITH gone AS (
+			DELETE FROM $s.membership_roles WHERE env = $1 AND role_scope = '' AND role_slug = $2
+			RETURNING membership_id, org_id),
+		rest AS (
+			SELECT gone.membership_id, gone.org_id,
+				ARRAY(SELECT r.role_slug FROM $s.membership_roles r
+					WHERE r.env = $1 AND r.membership_id = gone.membership_id AND r.role_slug <> $2) AS roles
+			FROM gone),
+		fallback AS (
+			SELECT rest.membership_id, rest.org_id, coalesce(o.default_role, e.default_role) AS role
+			FROM rest
+			JOIN $s.organizations o ON o.env = $1 AND o.id = rest.org_id
+			JOIN $s.environments e ON e.id = $1
+			WHERE cardinality(rest.roles) = 0),
+		added AS (
+			INSERT INTO $s.membership_roles (env, membership_id, org_id, role_slug)
+			SELECT $1, membership_id, org_id, role FROM fallback)
+		SELECT `+membershipColumns+`,
+			CASE WHEN cardinality(rest.roles) = 0 THEN ARRAY[fallback.role] ELSE rest.roles END
+		FROM rest
+		JOIN $s.memberships m ON m.env = $1 AND m.id = rest.membership_id
+		LEFT JOIN fallback ON fallback.membership_id = rest.membership_id
+		ORDER BY m.id`, t.env, slug)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := pgx.CollectRows(rows, scanMembership)
+	return nonNil(ms), fail(err)
+}
+
+// ---- group mappings ----
+
+const mappingColumns = `g.id, g.org_id, g.source, g.group_id, g.role_slug, g.created_at, g.updated_at`
+
+func scanMapping(row pgx.CollectableRow) (rbac.GroupMapping, error) {
+	var m rbac.GroupMapping
+	err := row.Scan(&m.ID, &m.OrganizationID, &m.Source, &m.GroupID, &m.Role, &m.CreatedAt, &m.UpdatedAt)
+	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
+	return m, err
+}
+
+func mappingOrder(a, b rbac.GroupMapping) int {
+	return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Source, b.Source), cmp.Compare(a.GroupID, b.GroupID))
+}
+
+func (t *tx) mappings(ctx context.Context, q string, args ...any) ([]rbac.GroupMapping, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := pgx.CollectRows(rows, scanMapping)
+	if err != nil {
+		return nil, fail(err)
+	}
+	slices.SortFunc(ms, mappingOrder)
+	return nonNil(ms), nil
+}
+
+func (t *tx) GroupMappings(ctx context.Context, org string) ([]rbac.GroupMapping, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	return t.mappings(ctx, `SELECT `+mappingColumns+` FROM $s.group_mappings g
+		WHERE g.env = $1 AND g.org_id = $2 ORDER BY g.source, g.group_id`, t.env, org)
+}
+
+func (t *tx) PutGroupMapping(ctx context.Context, m rbac.GroupMapping) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO $s.group_mappings (env, org_id, source, group_id, id, role_slug, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (env, org_id, source, group_id) DO UPDATE SET id = excluded.id, role_slug = excluded.role_slug,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`,
+		t.env, m.OrganizationID, string(m.Source), m.GroupID, m.ID, m.Role, m.CreatedAt, m.UpdatedAt)
+	return err
+}
+
+func (t *tx) DeleteGroupMapping(ctx context.Context, org string, source rbac.GroupSource, group string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	tag, err := t.exec(ctx, `DELETE FROM $s.group_mappings WHERE env = $1 AND org_id = $2 AND source = $3 AND group_id = $4`,
+		t.env, org, string(source), group)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("group mapping %q/%q of %q", source, group, org)
+	}
+	return nil
+}
+
+func (t *tx) GroupMappingsTo(ctx context.Context, org, slug string) ([]rbac.GroupMapping, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	return t.mappings(ctx, `SELECT `+mappingColumns+` FROM $s.group_mappings g
+		WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)`,
+		t.env, scope(org, slug), slug, org)
+}
+
+// RepointGroupMappings is one statement.
+func (t *tx) RepointGroupMappings(ctx context.Context, org, from, to string) ([]rbac.GroupMapping, error) {
+	if err := t.check(true); err != nil {
+		return nil, err
+	}
+	var ms []rbac.GroupMapping
+	var err error
+	if to == "" {
+		ms, err = t.mappings(ctx, `DELETE FROM $s.group_mappings g
+			WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)
+			RETURNING `+mappingColumns, t.env, scope(org, from), from, org)
+	} else {
+		ms, err = t.mappings(ctx, `UPDATE $s.group_mappings g SET role_slug = $5
+			WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)
+			RETURNING `+mappingColumns, t.env, scope(org, from), from, org, to)
+	}
+	for i := range ms {
+		ms[i].Role = from // as they were before
+	}
+	return ms, err
+}
+
+// ---- change feed ----
+
+// Publish stores the change in the changes table and sends a notice on the
+// Store's channel, both in the transaction: the notice goes out when it
+// commits.
+func (t *tx) Publish(ctx context.Context, revision int64, events []rbac.Event) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	c := rbac.ChangeOf(t.env, revision, events)
+	_, err := t.exec(ctx, `WITH c AS (
+			INSERT INTO $s.changes (env, revision, environment, organizations) VALUES ($1, $2, $3, $4))
+		SELECT pg_notify($5, $6)`,
+		t.env, revision, c.Environment, nonNil(c.Organizations), t.s.q.channel, notice(t.env, revision))
+	return err
+}
