@@ -8,4 +8,3 @@ import (
 
 func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store)   {}
 func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {}
-func testScenarios(t *testing.T, newStore func(t *testing.T) rbac.Store)   {}
