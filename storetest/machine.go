@@ -402,6 +402,9 @@ func matchErr(err error, w *expErr) string {
 	if w.Code != "" && (e.Code != w.Code || !errors.Is(err, &rbac.Error{Kind: w.Kind, Code: w.Code})) {
 		return fmt.Sprintf("error %v has code %q; want %s", err, e.Code, w)
 	}
+	if sentinel, ok := codeSentinels[w.Code]; ok && !errors.Is(err, sentinel) {
+		return fmt.Sprintf("error %v does not match its sentinel %v with errors.Is", err, sentinel)
+	}
 	if w.Field != "" && e.Field != w.Field {
 		return fmt.Sprintf("error %v names field %q; want %s", err, e.Field, w)
 	}

@@ -6,5 +6,4 @@ import (
 	"github.com/orgroles/rbac"
 )
 
-func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store)   {}
 func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {}

@@ -1,0 +1,300 @@
+package storetest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/orgroles/rbac"
+)
+
+// codeSentinels are the exported code sentinels; an error with one of
+// these codes must match its sentinel with errors.Is.
+var codeSentinels = map[string]error{
+	rbac.CodeInvalidRole:                  rbac.ErrInvalidRole,
+	rbac.CodeRoleSlugConflict:             rbac.ErrRoleSlugConflict,
+	rbac.CodeOrganizationRoleSlugConflict: rbac.ErrOrganizationRoleSlugConflict,
+	rbac.CodePermissionSlugConflict:       rbac.ErrPermissionSlugConflict,
+	rbac.CodeRoleHasAssignments:           rbac.ErrRoleHasAssignments,
+	rbac.CodeRoleHasGroupRoleMappings:     rbac.ErrRoleHasGroupRoleMappings,
+	rbac.CodeRoleIsDefault:                rbac.ErrRoleIsDefault,
+	rbac.CodeMultipleRolesNotEnabled:      rbac.ErrMultipleRolesNotEnabled,
+	rbac.CodeCannotReactivatePending:      rbac.ErrCannotReactivatePending,
+	rbac.CodeCannotDeactivatePending:      rbac.ErrCannotDeactivatePending,
+	rbac.CodeMembershipAlreadyExists:      rbac.ErrMembershipAlreadyExists,
+	rbac.CodeMembershipNotPending:         rbac.ErrMembershipNotPending,
+	rbac.CodeSystemPermission:             rbac.ErrSystemPermission,
+	rbac.CodeEnvironmentExists:            rbac.ErrEnvironmentExists,
+	rbac.CodeOrganizationExists:           rbac.ErrOrganizationExists,
+	rbac.CodeGroupMappingConflict:         rbac.ErrGroupMappingConflict,
+}
+
+// testBadInputs calls every write with bad inputs, one at a time, and
+// checks the exact typed error (kind, code, and field for invalid input,
+// SPEC 2.5, 12.1) and that nothing changed (SPEC 12.2).
+func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
+	f := newFixture(t, newStore)
+	f.standard("prod")
+	ctx, s := f.ctx, f.s
+	ok(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "audit", Name: "Audit", System: true}))(f)
+	ok(s.CreateOrganizationRole(ctx, "prod", "acme", rbac.RoleInput{Slug: "billing", Name: "Billing"}))(f)
+	ok(s.CreateOrganizationRole(ctx, "prod", "globex", rbac.RoleInput{Slug: "ops", Name: "Ops"}))(f)
+	active := f.member("prod", "acme", "u1", "org-billing")
+	pending := ok(s.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "u2", Status: rbac.StatusPending}))(f)
+	ok(s.CreateGroupMapping(ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g1", Role: "viewer"}))(f)
+
+	long := func(n int) string { return strings.Repeat("a", n) }
+	notFound := errNotFound
+	conflict := errConflict
+	roleInput := func(slug string) rbac.RoleInput { return rbac.RoleInput{Slug: slug, Name: "N"} }
+	mem := func(org, user string, roles ...string) rbac.MembershipInput {
+		return rbac.MembershipInput{OrganizationID: org, UserID: user, Roles: roles}
+	}
+	type call = func() error
+	for _, c := range []struct {
+		name string
+		call call
+		want *expErr
+	}{
+		// Environments.
+		{"CreateEnvironment/empty id", func() error { return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{})) }, errInvalid("id")},
+		{"CreateEnvironment/upper case id", func() error { return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "Prod"})) }, errInvalid("id")},
+		{"CreateEnvironment/long name", func() error {
+			return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "qa", Name: long(49)}))
+		}, errInvalid("name")},
+		{"CreateEnvironment/exists", func() error { return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"})) }, conflict(rbac.CodeEnvironmentExists)},
+		{"GetEnvironment/missing", func() error { return second(s.GetEnvironment(ctx, "qa")) }, notFound(rbac.CodeEnvironmentNotFound)},
+		{"CreateRole/missing environment", func() error { return second(s.CreateRole(ctx, "qa", roleInput("x"))) }, notFound(rbac.CodeEnvironmentNotFound)},
+		{"SetDefaultRole/unknown", func() error { return second(s.SetDefaultRole(ctx, "prod", "ghost")) }, errInvalidRole()},
+		{"SetDefaultRole/organization role", func() error { return second(s.SetDefaultRole(ctx, "prod", "org-billing")) }, errInvalidRole()},
+		{"SetPriorityOrder/missing role", func() error { return second(s.SetPriorityOrder(ctx, "prod", []string{"admin", "member"})) }, errInvalid("priority_order")},
+		{"SetPriorityOrder/twice", func() error {
+			return second(s.SetPriorityOrder(ctx, "prod", []string{"admin", "member", "viewer", "admin"}))
+		}, errInvalid("priority_order")},
+		{"SetPriorityOrder/unknown", func() error {
+			return second(s.SetPriorityOrder(ctx, "prod", []string{"admin", "member", "ghost"}))
+		}, errInvalid("priority_order")},
+
+		// Permissions (2.2, 2.3, 3.1, 3.3).
+		{"CreatePermission/empty slug", func() error { return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Name: "N"})) }, errInvalid("slug")},
+		{"CreatePermission/upper case", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "Read", Name: "N"}))
+		}, errInvalid("slug")},
+		{"CreatePermission/space", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "a b", Name: "N"}))
+		}, errInvalid("slug")},
+		{"CreatePermission/49 characters", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: long(49), Name: "N"}))
+		}, errInvalid("slug")},
+		{"CreatePermission/no name", func() error { return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "p"})) }, errInvalid("name")},
+		{"CreatePermission/blank name", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "p", Name: " \t"}))
+		}, errInvalid("name")},
+		{"CreatePermission/49-character name", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "p", Name: strings.Repeat("é", 49)}))
+		}, errInvalid("name")},
+		{"CreatePermission/151-character description", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "p", Name: "N", Description: strings.Repeat("é", 151)}))
+		}, errInvalid("description")},
+		{"CreatePermission/description not UTF-8", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "p", Name: "N", Description: "\xff"}))
+		}, errInvalid("description")},
+		{"CreatePermission/taken", func() error {
+			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "read", Name: "N"}))
+		}, conflict(rbac.CodePermissionSlugConflict)},
+		{"UpdatePermission/empty name", func() error {
+			return second(s.UpdatePermission(ctx, "prod", "read", rbac.Update{Name: rbac.Ptr("")}))
+		}, errInvalid("name")},
+		{"UpdatePermission/missing", func() error {
+			return second(s.UpdatePermission(ctx, "prod", "ghost", rbac.Update{Name: rbac.Ptr("N")}))
+		}, notFound(rbac.CodePermissionNotFound)},
+		{"DeletePermission/missing", func() error { return second(s.DeletePermission(ctx, "prod", "ghost", rbac.DeleteOptions{})) }, notFound(rbac.CodePermissionNotFound)},
+		{"DeletePermission/system", func() error { return second(s.DeletePermission(ctx, "prod", "audit", rbac.DeleteOptions{})) }, conflict(rbac.CodeSystemPermission)},
+
+		// Environment roles (2.1, 4.2, 3.2, 9.1).
+		{"CreateRole/empty slug", func() error { return second(s.CreateRole(ctx, "prod", roleInput(""))) }, errInvalid("slug")},
+		{"CreateRole/upper case", func() error { return second(s.CreateRole(ctx, "prod", roleInput("Admin2"))) }, errInvalid("slug")},
+		{"CreateRole/leading separator", func() error { return second(s.CreateRole(ctx, "prod", roleInput("-a"))) }, errInvalid("slug")},
+		{"CreateRole/trailing separator", func() error { return second(s.CreateRole(ctx, "prod", roleInput("a_"))) }, errInvalid("slug")},
+		{"CreateRole/double separator", func() error { return second(s.CreateRole(ctx, "prod", roleInput("a-_b"))) }, errInvalid("slug")},
+		{"CreateRole/colon", func() error { return second(s.CreateRole(ctx, "prod", roleInput("a:b"))) }, errInvalid("slug")},
+		{"CreateRole/49 characters", func() error { return second(s.CreateRole(ctx, "prod", roleInput(long(49)))) }, errInvalid("slug")},
+		{"CreateRole/org- prefix", func() error { return second(s.CreateRole(ctx, "prod", roleInput("org-admin"))) }, errInvalid("slug")},
+		{"CreateRole/taken", func() error { return second(s.CreateRole(ctx, "prod", roleInput("admin"))) }, conflict(rbac.CodeRoleSlugConflict)},
+		{"CreateRole/unknown permission", func() error {
+			return second(s.CreateRole(ctx, "prod", rbac.RoleInput{Slug: "x", Name: "N", Permissions: []string{"read", "ghost"}}))
+		}, errInvalid("permissions")},
+		{"CreateRole/bad permission slug", func() error {
+			return second(s.CreateRole(ctx, "prod", rbac.RoleInput{Slug: "x", Name: "N", Permissions: []string{"Bad Perm"}}))
+		}, errInvalid("permissions")},
+		{"UpdateRole/missing", func() error { return second(s.UpdateRole(ctx, "prod", "ghost", rbac.RoleUpdate{Name: rbac.Ptr("N")})) }, notFound(rbac.CodeRoleNotFound)},
+		{"UpdateRole/organization role", func() error {
+			return second(s.UpdateRole(ctx, "prod", "org-billing", rbac.RoleUpdate{Name: rbac.Ptr("N")}))
+		}, notFound(rbac.CodeRoleNotFound)},
+		{"UpdateRole/unknown permission", func() error {
+			return second(s.UpdateRole(ctx, "prod", "admin", rbac.RoleUpdate{Permissions: &[]string{"ghost"}}))
+		}, errInvalid("permissions")},
+		{"UpdateRole/long description", func() error {
+			return second(s.UpdateRole(ctx, "prod", "admin", rbac.RoleUpdate{Description: rbac.Ptr(long(151))}))
+		}, errInvalid("description")},
+		{"DeleteRole/missing", func() error { return second(s.DeleteRole(ctx, "prod", "ghost", rbac.DeleteOptions{})) }, notFound(rbac.CodeRoleNotFound)},
+		{"DeleteRole/default without replacement", func() error { return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{})) },
+			&expErr{Kind: rbac.KindReplacementRequired, Code: rbac.CodeReplacementRequired, Orgs: []string{"acme", "globex"}, EnvDefault: true}},
+		{"DeleteRole/replacement is itself", func() error {
+			return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{Replacement: "member"}))
+		}, errBadReplacement()},
+		{"DeleteRole/replacement is an organization role", func() error {
+			return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{Replacement: "org-billing"}))
+		}, errBadReplacement()},
+		{"DeleteRole/replacement missing", func() error {
+			return second(s.DeleteRole(ctx, "prod", "viewer", rbac.DeleteOptions{Replacement: "ghost"}))
+		}, errBadReplacement()},
+
+		// Organizations (1.7, 7.2).
+		{"CreateOrganization/space in id", func() error { return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "a b"})) }, errInvalid("id")},
+		{"CreateOrganization/long id", func() error {
+			return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: long(rbac.MaxIDLen + 1)}))
+		}, errInvalid("id")},
+		{"CreateOrganization/long name", func() error {
+			return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "x", Name: long(256)}))
+		}, errInvalid("name")},
+		{"CreateOrganization/taken", func() error { return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "acme"})) }, conflict(rbac.CodeOrganizationExists)},
+		{"DeleteOrganization/missing", func() error { return second(s.DeleteOrganization(ctx, "prod", "ghost", rbac.DeleteOptions{})) }, notFound(rbac.CodeOrganizationNotFound)},
+		{"GetOrganization/missing", func() error { return second(s.GetOrganization(ctx, "prod", "ghost")) }, notFound(rbac.CodeOrganizationNotFound)},
+		{"SetOrganizationDefaultRole/missing organization", func() error {
+			return second(s.SetOrganizationDefaultRole(ctx, "prod", "ghost", "admin"))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"SetOrganizationDefaultRole/role of another organization", func() error {
+			return second(s.SetOrganizationDefaultRole(ctx, "prod", "acme", "org-ops"))
+		}, errInvalidRole()},
+		{"SetOrganizationPriorityOrder/environment order only", func() error {
+			return second(s.SetOrganizationPriorityOrder(ctx, "prod", "acme", []string{"admin", "member", "viewer"}))
+		}, errInvalid("priority_order")},
+		{"SetOrganizationPriorityOrder/role of another organization", func() error {
+			return second(s.SetOrganizationPriorityOrder(ctx, "prod", "acme", []string{"admin", "member", "viewer", "org-ops"}))
+		}, errInvalid("priority_order")},
+
+		// Organization roles (5.2, 5.3, 9.3).
+		{"CreateOrganizationRole/bare prefix", func() error { return second(s.CreateOrganizationRole(ctx, "prod", "acme", roleInput("org-"))) }, errInvalid("slug")},
+		{"CreateOrganizationRole/upper case", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "acme", roleInput("Billing")))
+		}, errInvalid("slug")},
+		{"CreateOrganizationRole/too long once prefixed", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "acme", roleInput(long(45))))
+		}, errInvalid("slug")},
+		{"CreateOrganizationRole/taken", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "acme", roleInput("billing")))
+		}, conflict(rbac.CodeOrganizationRoleSlugConflict)},
+		{"CreateOrganizationRole/taken with prefix", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "acme", roleInput("org-billing")))
+		}, conflict(rbac.CodeOrganizationRoleSlugConflict)},
+		{"CreateOrganizationRole/missing organization", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "ghost", roleInput("x")))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"CreateOrganizationRole/no name", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "acme", rbac.RoleInput{Slug: "x"}))
+		}, errInvalid("name")},
+		{"CreateOrganizationRole/unknown permission", func() error {
+			return second(s.CreateOrganizationRole(ctx, "prod", "acme", rbac.RoleInput{Slug: "x", Name: "N", Permissions: []string{"ghost"}}))
+		}, errInvalid("permissions")},
+		{"UpdateOrganizationRole/environment role", func() error {
+			return second(s.UpdateOrganizationRole(ctx, "prod", "acme", "admin", rbac.RoleUpdate{Name: rbac.Ptr("N")}))
+		}, notFound(rbac.CodeRoleNotFound)},
+		{"UpdateOrganizationRole/role of another organization", func() error {
+			return second(s.UpdateOrganizationRole(ctx, "prod", "acme", "org-ops", rbac.RoleUpdate{Name: rbac.Ptr("N")}))
+		}, notFound(rbac.CodeRoleNotFound)},
+		{"DeleteOrganizationRole/held", func() error {
+			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{}))
+		}, conflict(rbac.CodeRoleHasAssignments)},
+		{"DeleteOrganizationRole/replacement of another organization", func() error {
+			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{Replacement: "org-ops"}))
+		}, errBadReplacement()},
+		{"DeleteOrganizationRole/environment role", func() error {
+			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "admin", rbac.DeleteOptions{Replacement: "viewer"}))
+		}, notFound(rbac.CodeRoleNotFound)},
+
+		// Memberships (8.1, 8.2, 8.4, 8.5).
+		{"CreateMembership/no user", func() error { return second(s.CreateMembership(ctx, "prod", mem("acme", ""))) }, errInvalid("user_id")},
+		{"CreateMembership/space in user", func() error { return second(s.CreateMembership(ctx, "prod", mem("acme", "a b"))) }, errInvalid("user_id")},
+		{"CreateMembership/long user", func() error {
+			return second(s.CreateMembership(ctx, "prod", mem("acme", long(rbac.MaxIDLen+1))))
+		}, errInvalid("user_id")},
+		{"CreateMembership/no organization", func() error { return second(s.CreateMembership(ctx, "prod", mem("", "u9"))) }, errInvalid("organization_id")},
+		{"CreateMembership/inactive status", func() error {
+			return second(s.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "u9", Status: rbac.StatusInactive}))
+		}, errInvalid("status")},
+		{"CreateMembership/missing organization", func() error { return second(s.CreateMembership(ctx, "prod", mem("ghost", "u9"))) }, notFound(rbac.CodeOrganizationNotFound)},
+		{"CreateMembership/two roles", func() error { return second(s.CreateMembership(ctx, "prod", mem("acme", "u9", "admin", "viewer"))) },
+			&expErr{Kind: rbac.KindInvalid, Code: rbac.CodeMultipleRolesNotEnabled, Field: "roles"}},
+		{"CreateMembership/unknown role", func() error { return second(s.CreateMembership(ctx, "prod", mem("acme", "u9", "ghost"))) }, errInvalidRole()},
+		{"CreateMembership/role of another organization", func() error {
+			return second(s.CreateMembership(ctx, "prod", mem("acme", "u9", "org-ops")))
+		}, errInvalidRole()},
+		{"CreateMembership/active exists", func() error { return second(s.CreateMembership(ctx, "prod", mem("acme", "u1"))) }, conflict(rbac.CodeMembershipAlreadyExists)},
+		{"CreateMembership/pending exists", func() error { return second(s.CreateMembership(ctx, "prod", mem("acme", "u2"))) }, conflict(rbac.CodeMembershipAlreadyExists)},
+		{"UpdateMembershipRoles/none", func() error { return second(s.UpdateMembershipRoles(ctx, "prod", active.ID, nil)) }, errInvalid("roles")},
+		{"UpdateMembershipRoles/missing", func() error { return second(s.UpdateMembershipRoles(ctx, "prod", "om_ghost", []string{"admin"})) }, notFound(rbac.CodeMembershipNotFound)},
+		{"UpdateMembershipRoles/unknown role", func() error { return second(s.UpdateMembershipRoles(ctx, "prod", active.ID, []string{"ghost"})) }, errInvalidRole()},
+		{"UpdateMembershipRoles/two roles", func() error {
+			return second(s.UpdateMembershipRoles(ctx, "prod", active.ID, []string{"admin", "org-billing"}))
+		}, &expErr{Kind: rbac.KindInvalid, Code: rbac.CodeMultipleRolesNotEnabled, Field: "roles"}},
+		{"DeactivateMembership/pending", func() error { return second(s.DeactivateMembership(ctx, "prod", pending.ID)) }, conflict(rbac.CodeCannotDeactivatePending)},
+		{"ReactivateMembership/pending", func() error { return second(s.ReactivateMembership(ctx, "prod", pending.ID)) }, conflict(rbac.CodeCannotReactivatePending)},
+		{"AcceptMembership/active", func() error { return second(s.AcceptMembership(ctx, "prod", active.ID)) }, conflict(rbac.CodeMembershipNotPending)},
+		{"AcceptMembership/missing", func() error { return second(s.AcceptMembership(ctx, "prod", "om_ghost")) }, notFound(rbac.CodeMembershipNotFound)},
+		{"DeleteMembership/missing", func() error { return s.DeleteMembership(ctx, "prod", "om_ghost") }, notFound(rbac.CodeMembershipNotFound)},
+		{"DeleteMembership/missing environment", func() error { return s.DeleteMembership(ctx, "staging", active.ID) }, notFound(rbac.CodeEnvironmentNotFound)},
+		{"ListMemberships/unknown status", func() error {
+			return second(s.ListMemberships(ctx, "prod", rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{"gone"}}))
+		}, errInvalid("statuses")},
+		{"ListMemberships/negative limit", func() error { return second(s.ListMemberships(ctx, "prod", rbac.MembershipFilter{Limit: -1})) }, errInvalid("limit")},
+		{"Claims/no membership", func() error { return second(s.Claims(ctx, "prod", "globex", "u1")) }, notFound(rbac.CodeMembershipNotFound)},
+
+		// Group mappings and sync (10.1).
+		{"CreateGroupMapping/unknown source", func() error {
+			return second(s.CreateGroupMapping(ctx, "prod", "acme", rbac.GroupMappingInput{Source: "ldap", GroupID: "g", Role: "admin"}))
+		}, errInvalid("source")},
+		{"CreateGroupMapping/no group", func() error {
+			return second(s.CreateGroupMapping(ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, Role: "admin"}))
+		}, errInvalid("group_id")},
+		{"CreateGroupMapping/role of another organization", func() error {
+			return second(s.CreateGroupMapping(ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g2", Role: "org-ops"}))
+		}, errInvalidRole()},
+		{"CreateGroupMapping/mapped", func() error {
+			return second(s.CreateGroupMapping(ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g1", Role: "admin"}))
+		}, conflict(rbac.CodeGroupMappingConflict)},
+		{"CreateGroupMapping/missing organization", func() error {
+			return second(s.CreateGroupMapping(ctx, "prod", "ghost", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g1", Role: "admin"}))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"DeleteGroupMapping/missing", func() error {
+			return s.DeleteGroupMapping(ctx, "prod", "acme", rbac.GroupSourceDirectory, "g1")
+		}, notFound(rbac.CodeGroupMappingNotFound)},
+		{"SyncGroups/unknown source", func() error {
+			return second(s.SyncGroups(ctx, "prod", rbac.SyncInput{OrganizationID: "acme", UserID: "u1", Source: "ldap"}))
+		}, errInvalid("source")},
+		{"SyncGroups/no user", func() error {
+			return second(s.SyncGroups(ctx, "prod", rbac.SyncInput{OrganizationID: "acme", Source: rbac.GroupSourceSSO}))
+		}, errInvalid("user_id")},
+		{"SyncGroups/no organization", func() error {
+			return second(s.SyncGroups(ctx, "prod", rbac.SyncInput{UserID: "u1", Source: rbac.GroupSourceSSO}))
+		}, errInvalid("organization_id")},
+		{"SyncGroups/missing organization", func() error {
+			return second(s.SyncGroups(ctx, "prod", rbac.SyncInput{OrganizationID: "ghost", UserID: "u1", Source: rbac.GroupSourceSSO}))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fixture{t: t, ctx: ctx, s: s}
+			before := f.dump()
+			err := c.call()
+			if err == nil {
+				t.Fatalf("succeeded; want %s", c.want)
+			}
+			if msg := matchErr(err, c.want); msg != "" {
+				t.Fatal(msg)
+			}
+			if rbac.HTTPStatus(err) < 400 || rbac.HTTPStatus(err) >= 500 {
+				t.Fatalf("HTTPStatus(%v) = %d; want a 4xx", err, rbac.HTTPStatus(err))
+			}
+			f.unchanged(before, c.name)
+		})
+	}
+}
