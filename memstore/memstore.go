@@ -217,8 +217,11 @@ func addTo[K, M comparable](t *tx, idx map[K]map[M]struct{}, k K, m M) {
 	}
 	set[m] = struct{}{}
 	t.undo = append(t.undo, func() {
-		delete(set, m)
-		if len(set) == 0 && idx[k] != nil && len(idx[k]) == 0 {
+		// Look the set up again: a later removeFrom that emptied it and
+		// was undone has put a new set in its place.
+		s := idx[k]
+		delete(s, m)
+		if len(s) == 0 {
 			delete(idx, k)
 		}
 	})

@@ -22,7 +22,11 @@
 //     memberships while readers read; no membership is lost. Run it with
 //     -race.
 //   - Scenarios: deterministic tests of single SPEC statements, each named
-//     after the statement it checks.
+//     after the statement it checks, and the group-mapping scenarios of
+//     [RunGroups].
+//   - Store: the parts of the Store contract the Service cannot show: a
+//     failed or cancelled transaction leaves no trace in records or
+//     indexes, read-only transactions refuse writes, slices are not shared.
 //
 // # Number of checks
 //
@@ -54,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Run("BadInputs", func(t *testing.T) { testBadInputs(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("Scenarios", func(t *testing.T) { testScenarios(t, newStore) })
+	t.Run("Store", func(t *testing.T) { testStoreContract(t, newStore) })
 }
 
 // applyChecksEnv sets rapid's -rapid.checks flag from RBAC_RAPID_CHECKS,
