@@ -123,16 +123,15 @@ const (
 // orgPart is the part of a snapshot for one organization.
 type orgPart struct {
 	id      string
-	rev     int64
-	inherit bool // follows the environment priority order
-	// width is the number of 64-bit words of each organization role's
-	// bitset in bits.
-	width     uint32
-	roleSlugs []string   // organization roles held by members
-	bits      []uint64   // their permission bitsets, width words each
-	combos    [][]uint32 // role sets of multi-role members; highest priority first unless inherit
-	mask      uint32     // len(members)-1
-	members   []member   // open addressing on the user id's hash
+	mask    uint32     // len(members)-1
+	width   uint32     // 64-bit words of each organization role's bitset in bits
+	members []member   // open addressing on the user id's hash
+	bits    []uint64   // permission bitsets of roleSlugs, width words each
+	combos  [][]uint32 // role sets of multi-role members; highest priority first unless inherit
+	// roleSlugs are the organization roles held by members.
+	roleSlugs []string
+	rev       int64
+	inherit   bool // follows the environment priority order
 }
 
 type member struct {
@@ -143,114 +142,102 @@ type member struct {
 
 // ---- index of organization parts ----
 
-const shardBits = 10
-
+// orgIndex is an open-addressing table of organization parts, at most half
+// full counting deleted entries. Entries are updated in place with atomic
+// stores: a changed organization replaces its part's pointer; a new one
+// fills an empty entry (hash first, then pointer, so a reader that sees the
+// pointer sees the hash); a deleted one gets the deleted marker. When the
+// table is half full a copy twice as large replaces it (amortized O(1) per
+// organization added, and never a copy per write).
 type orgIndex struct {
-	shards [1 << shardBits]atomic.Pointer[orgTable]
-}
-
-// orgTable is one shard: an open-addressing table, at most half full. The
-// table is copied to add or remove an organization; entries' pointers are
-// replaced in place to update one.
-type orgTable struct {
-	n       int
 	mask    uint64
+	live    int // writers only
+	used    int // live and deleted entries; writers only
 	entries []orgEntry
 }
 
 type orgEntry struct {
-	hash uint64
+	hash atomic.Uint64
 	part atomic.Pointer[orgPart]
 }
 
-func (x *orgIndex) find(h uint64, id string) *orgPart {
-	t := x.shards[h>>(64-shardBits)].Load()
-	if t == nil {
-		return nil
+// deleted marks the entry of a deleted organization: its id "" matches no
+// organization, and probing goes on past it.
+var deleted = &orgPart{}
+
+func newOrgIndex(n int) *orgIndex {
+	size := 16
+	for size < 2*n {
+		size <<= 1
 	}
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := &t.entries[i]
+	return &orgIndex{mask: uint64(size - 1), entries: make([]orgEntry, size)}
+}
+
+func (x *orgIndex) find(h uint64, id string) *orgPart {
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		e := &x.entries[i]
 		p := e.part.Load()
 		if p == nil {
 			return nil
 		}
-		if e.hash == h && p.id == id {
+		if e.hash.Load() == h && p.id == id {
 			return p
 		}
 	}
 }
 
-func newOrgTable(n int) *orgTable {
-	size := 2
-	for size < 2*n {
-		size <<= 1
-	}
-	return &orgTable{mask: uint64(size - 1), entries: make([]orgEntry, size)}
-}
-
-func (t *orgTable) insert(h uint64, p *orgPart) {
-	i := h & t.mask
-	for t.entries[i].part.Load() != nil {
-		i = (i + 1) & t.mask
-	}
-	t.entries[i].hash = h
-	t.entries[i].part.Store(p)
-	t.n++
-}
-
-// put publishes p, replacing the part of the same organization. Callers
-// hold the authorizer's mu.
-func (x *orgIndex) put(h uint64, p *orgPart) {
-	sh := &x.shards[h>>(64-shardBits)]
-	t := sh.Load()
-	if t != nil {
-		for i := h & t.mask; ; i = (i + 1) & t.mask {
-			e := &t.entries[i]
-			old := e.part.Load()
-			if old == nil {
-				break
-			}
-			if e.hash == h && old.id == p.id {
-				e.part.Store(p)
-				return
-			}
+func (x *orgIndex) entry(h uint64, id string) *orgEntry {
+	for i := h & x.mask; ; i = (i + 1) & x.mask {
+		e := &x.entries[i]
+		p := e.part.Load()
+		if p == nil {
+			return nil
+		}
+		if e.hash.Load() == h && p.id == id {
+			return e
 		}
 	}
-	n := 1
-	if t != nil {
-		n += t.n
+}
+
+func (x *orgIndex) insert(h uint64, p *orgPart) {
+	i := h & x.mask
+	for x.entries[i].part.Load() != nil {
+		i = (i + 1) & x.mask
 	}
-	nt := newOrgTable(n)
-	if t != nil {
-		for i := range t.entries {
-			if q := t.entries[i].part.Load(); q != nil {
-				nt.insert(t.entries[i].hash, q)
+	x.entries[i].hash.Store(h)
+	x.entries[i].part.Store(p)
+	x.live++
+	x.used++
+}
+
+// put publishes p, replacing the part of the same organization. It
+// returns the index to use from now on: x, or a larger copy when x was
+// full, which the caller must publish. Callers hold the authorizer's mu.
+func (x *orgIndex) put(h uint64, p *orgPart) *orgIndex {
+	if e := x.entry(h, p.id); e != nil {
+		e.part.Store(p)
+		return x
+	}
+	if 2*(x.used+1) > len(x.entries) {
+		nx := newOrgIndex(x.live + 1)
+		for i := range x.entries {
+			e := &x.entries[i]
+			if q := e.part.Load(); q != nil && q != deleted {
+				nx.insert(e.hash.Load(), q)
 			}
 		}
+		x = nx
 	}
-	nt.insert(h, p)
-	sh.Store(nt)
+	x.insert(h, p)
+	return x
 }
 
 // remove drops the organization id. Callers hold the authorizer's mu.
 func (x *orgIndex) remove(h uint64, id string) {
-	sh := &x.shards[h>>(64-shardBits)]
-	t := sh.Load()
-	if t == nil || x.find(h, id) == nil {
-		return
+	if e := x.entry(h, id); e != nil {
+		e.part.Store(deleted)
+		x.live--
 	}
-	if t.n == 1 {
-		sh.Store(nil)
-		return
-	}
-	nt := newOrgTable(t.n - 1)
-	for i := range t.entries {
-		q := t.entries[i].part.Load()
-		if q != nil && !(t.entries[i].hash == h && q.id == id) {
-			nt.insert(t.entries[i].hash, q)
-		}
-	}
-	sh.Store(nt)
 }
 
 // ---- reading ----
@@ -458,13 +445,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 			return err
 		}
 		slices.SortStableFunc(ms, func(x, y Membership) int { return strings.Compare(x.OrganizationID, y.OrganizationID) })
-		idx := &orgIndex{}
-		// Build each shard once, from the organizations that fall in it.
-		type hashed struct {
-			h uint64
-			p *orgPart
-		}
-		byShard := make([][]hashed, len(idx.shards))
+		idx := newOrgIndex(len(orgs))
 		for _, org := range orgs {
 			var roles []Role
 			if org.HasOwnSettings() {
@@ -477,19 +458,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 			for j < len(ms) && ms[j].OrganizationID == org.ID {
 				j++
 			}
-			p := a.buildOrg(o.env.Revision, org, roles, ms[i:j])
-			h := maphash.String(a.seed, org.ID)
-			byShard[h>>(64-shardBits)] = append(byShard[h>>(64-shardBits)], hashed{h, p})
-		}
-		for s, parts := range byShard {
-			if len(parts) == 0 {
-				continue
-			}
-			t := newOrgTable(len(parts))
-			for _, x := range parts {
-				t.insert(x.h, x.p)
-			}
-			idx.shards[s].Store(t)
+			idx.insert(maphash.String(a.seed, org.ID), a.buildOrg(o.env.Revision, org, roles, ms[i:j]))
 		}
 		a.root.Store(&snapshot{env: env, orgs: idx})
 		a.advance(o.env.Revision, true)
@@ -570,7 +539,30 @@ func (a *Authorizer) bitset(slugs []string) []uint64 {
 // buildOrg builds the part of org, whose organization roles are roles and
 // whose active memberships are ms.
 func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Membership) *orgPart {
-	p := &orgPart{id: strings.Clone(org.ID), rev: rev, inherit: !org.HasOwnSettings()}
+	size := 0
+	if len(ms) > 0 {
+		size = 2
+		for size < len(ms)+len(ms)/2 {
+			size <<= 1
+		}
+	}
+	p := newOrgPart(size)
+	// The organization id and the user ids share one allocation: a check
+	// compares both, and touches one piece of memory for them.
+	n := len(org.ID)
+	for _, m := range ms {
+		n += len(m.UserID)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	sb.WriteString(org.ID)
+	for _, m := range ms {
+		sb.WriteString(m.UserID)
+	}
+	ids := sb.String()
+	p.id, ids = ids[:len(org.ID)], ids[len(org.ID):]
+	p.rev, p.inherit = rev, !org.HasOwnSettings()
+
 	orgRoles := make(map[string]*Role, len(roles))
 	for i := range roles {
 		orgRoles[roles[i].Slug] = &roles[i]
@@ -595,21 +587,13 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 		return refOrg | i, true
 	}
 	combos := map[string]uint32{}
-	size := 0
-	if len(ms) > 0 {
-		size = 2
-		for size < len(ms)+len(ms)/2 {
-			size <<= 1
-		}
-		p.members = make([]member, size)
-		p.mask = uint32(size - 1)
-	}
 	var key []byte
 	for _, m := range ms {
-		var r uint32
+		user := ids[:len(m.UserID)]
+		ids = ids[len(m.UserID):]
 		if len(m.Roles) == 1 {
-			if x, ok := ref(m.Roles[0]); ok {
-				p.insert(a.seed, m.UserID, x)
+			if r, ok := ref(m.Roles[0]); ok {
+				p.insert(a.seed, user, r)
 				continue
 			}
 		}
@@ -625,6 +609,7 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 				refs = append(refs, r)
 			}
 		}
+		var r uint32
 		if len(refs) == 1 {
 			r = refs[0]
 		} else {
@@ -640,7 +625,7 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 			}
 			r = refCombo | i
 		}
-		p.insert(a.seed, m.UserID, r)
+		p.insert(a.seed, user, r)
 	}
 	for _, b := range heldBits {
 		p.width = max(p.width, uint32(len(b)))
@@ -654,13 +639,68 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 	return p
 }
 
+// Small member tables live in the same allocation as their part, so that
+// a check reads one piece of memory for both.
+type (
+	orgPart2 struct {
+		orgPart
+		table [2]member
+	}
+	orgPart4 struct {
+		orgPart
+		table [4]member
+	}
+	orgPart8 struct {
+		orgPart
+		table [8]member
+	}
+	orgPart16 struct {
+		orgPart
+		table [16]member
+	}
+	orgPart32 struct {
+		orgPart
+		table [32]member
+	}
+)
+
+// newOrgPart returns a part with a member table of size entries (0 or a
+// power of two).
+func newOrgPart(size int) *orgPart {
+	var p *orgPart
+	switch size {
+	case 0:
+		return &orgPart{}
+	case 2:
+		x := &orgPart2{}
+		p, x.members = &x.orgPart, x.table[:]
+	case 4:
+		x := &orgPart4{}
+		p, x.members = &x.orgPart, x.table[:]
+	case 8:
+		x := &orgPart8{}
+		p, x.members = &x.orgPart, x.table[:]
+	case 16:
+		x := &orgPart16{}
+		p, x.members = &x.orgPart, x.table[:]
+	case 32:
+		x := &orgPart32{}
+		p, x.members = &x.orgPart, x.table[:]
+	default:
+		p = &orgPart{members: make([]member, size)}
+	}
+	p.mask = uint32(size - 1)
+	return p
+}
+
+// insert adds user, which must be a string the part owns.
 func (p *orgPart) insert(seed maphash.Seed, user string, ref uint32) {
 	h := uint32(maphash.String(seed, user))
 	j := h & p.mask
 	for p.members[j].user != "" {
 		j = (j + 1) & p.mask
 	}
-	p.members[j] = member{hash: h, ref: ref, user: strings.Clone(user)}
+	p.members[j] = member{hash: h, ref: ref, user: user}
 }
 
 // ---- applying changes ----
@@ -731,7 +771,10 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 			if err != nil {
 				return err
 			}
-			s.orgs.put(h, a.buildOrg(o.env.Revision, org, roles, ms))
+			if idx := s.orgs.put(h, a.buildOrg(o.env.Revision, org, roles, ms)); idx != s.orgs {
+				s = &snapshot{env: s.env, orgs: idx}
+				a.root.Store(s)
+			}
 		}
 		return nil
 	})
