@@ -38,10 +38,11 @@ import (
 //     permission bitsets of the organization roles its members hold, and
 //     its own priority order where it has one.
 //
-// Organization parts are reached through a fixed array of 1024 shards, each
-// an open-addressing table whose entries hold an atomic pointer to the
-// part. A change to an existing organization replaces one pointer; adding
-// or removing an organization copies one shard (1/1024 of the index). A
+// Organization parts are reached through one open-addressing table whose
+// entries hold an atomic pointer to the part. A change to an organization
+// replaces one pointer; adding one fills an empty entry, and only when the
+// table is half full is it copied into one twice as large (amortized O(1)
+// per organization added); removing one marks its entry deleted. A
 // member's permissions are the union of its roles' bitsets, taken at check
 // time, so a change to an environment role — which concerns every
 // organization — replaces only the environment part: it is applied eagerly

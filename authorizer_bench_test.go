@@ -31,7 +31,7 @@ const (
 	benchEnvRoles    = 50
 	benchOrgRoles    = 10
 	benchMembers     = 10 // per organization
-	benchOrgs        = 10_000
+	benchOrgs        = 100_000
 	benchRolePerms   = 12 // permissions per role
 	benchUsers       = 400_000
 	benchQueries     = 1 << 14
