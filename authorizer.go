@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -70,7 +70,7 @@ import (
 type Authorizer struct {
 	svc  *Service
 	env  string
-	seed maphash.Seed
+	seed uint64 // of strhash
 
 	root atomic.Pointer[snapshot]
 	rev  atomic.Int64 // the watermark
@@ -99,10 +99,10 @@ type snapshot struct {
 // envPart is the environment-level part of a snapshot.
 type envPart struct {
 	rev       int64
-	perms     map[string]uint32 // live permission slug → id
-	permSlugs []string          // id → slug; "" for a deleted permission
-	sorted    []uint32          // ids of the live permissions, by slug
-	roles     []envRole         // environment role id → role; slug "" when deleted
+	perms     *permTable // live permission slug → id
+	permSlugs []string   // id → slug; "" for a deleted permission
+	sorted    []uint32   // ids of the live permissions, by slug
+	roles     []envRole  // environment role id → role; slug "" when deleted
 }
 
 type envRole struct {
@@ -284,11 +284,11 @@ func (p *orgPart) has(env *envPart, ref, perm uint32) bool {
 }
 
 func (a *Authorizer) member(s *snapshot, org, user string) (*orgPart, *member) {
-	p := s.orgs.find(maphash.String(a.seed, org), org)
+	p := s.orgs.find(strhash(org, a.seed), org)
 	if p == nil {
 		return nil, nil
 	}
-	return p, p.find(uint32(maphash.String(a.seed, user)), user)
+	return p, p.find(uint32(strhash(user, a.seed)), user)
 }
 
 // Can reports whether user has an active membership in org one of whose
@@ -297,7 +297,7 @@ func (a *Authorizer) member(s *snapshot, org, user string) (*orgPart, *member) {
 // know is a plain false.
 func (a *Authorizer) Can(org, user, permission string) bool {
 	s := a.root.Load()
-	perm, ok := s.env.perms[permission]
+	perm, ok := s.env.perms.get(permission)
 	if !ok {
 		return false
 	}
@@ -409,7 +409,7 @@ func (a *Authorizer) Environment() string { return a.env }
 // memberships in one listing, and the roles of the organizations that have
 // their own settings (only those can have organization roles).
 func NewAuthorizer(ctx context.Context, svc *Service, env string) (*Authorizer, error) {
-	a := &Authorizer{svc: svc, env: env, seed: maphash.MakeSeed(),
+	a := &Authorizer{svc: svc, env: env, seed: rand.Uint64(),
 		permIDs: map[string]uint32{}, roleIDs: map[string]uint32{}, pending: map[int64]struct{}{}}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -459,7 +459,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 			for j < len(ms) && ms[j].OrganizationID == org.ID {
 				j++
 			}
-			idx.insert(maphash.String(a.seed, org.ID), a.buildOrg(o.env.Revision, org, roles, ms[i:j]))
+			idx.insert(strhash(org.ID, a.seed), a.buildOrg(o.env.Revision, org, roles, ms[i:j]))
 		}
 		a.root.Store(&snapshot{env: env, orgs: idx})
 		a.advance(o.env.Revision, true)
@@ -481,15 +481,15 @@ func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &envPart{rev: o.env.Revision, perms: make(map[string]uint32, len(perms))}
+	e := &envPart{rev: o.env.Revision, perms: newPermTable(a.seed, len(perms))}
 	for _, p := range perms { // sorted by slug
-		id := a.permID(p.Slug)
-		e.perms[p.Slug] = id
-		e.sorted = append(e.sorted, id)
+		e.sorted = append(e.sorted, a.permID(p.Slug))
 	}
 	e.permSlugs = make([]string, len(a.permIDs))
-	for _, p := range perms {
-		e.permSlugs[e.perms[p.Slug]] = strings.Clone(p.Slug)
+	for i, p := range perms {
+		slug := strings.Clone(p.Slug)
+		e.permSlugs[e.sorted[i]] = slug
+		e.perms.put(slug, e.sorted[i])
 	}
 	order := rank(o.env.PriorityOrder)
 	for _, r := range roles {
@@ -695,8 +695,8 @@ func newOrgPart(size int) *orgPart {
 }
 
 // insert adds user, which must be a string the part owns.
-func (p *orgPart) insert(seed maphash.Seed, user string, ref uint32) {
-	h := uint32(maphash.String(seed, user))
+func (p *orgPart) insert(seed uint64, user string, ref uint32) {
+	h := uint32(strhash(user, seed))
 	j := h & p.mask
 	for p.members[j].user != "" {
 		j = (j + 1) & p.mask
@@ -753,7 +753,7 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 			a.root.Store(s)
 		}
 		for _, id := range c.Organizations {
-			h := maphash.String(a.seed, id)
+			h := strhash(id, a.seed)
 			org, err := o.tx.Organization(ctx, id)
 			if errors.Is(err, ErrNotFound) {
 				s.orgs.remove(h, id)

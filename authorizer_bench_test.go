@@ -53,7 +53,7 @@ type benchFixture struct {
 	memberRole []uint8
 }
 
-func benchOrgID(i int) string  { return fmt.Sprintf("org_%06d", i) }
+func benchOrgID(i int) string { return fmt.Sprintf("org_%06d", i) }
 func benchUserID(i, j int) string {
 	return fmt.Sprintf("user_%06d", (i*benchMembers+j)%benchUsers)
 }
