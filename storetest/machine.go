@@ -51,6 +51,14 @@ type machine struct {
 	m     *model
 	revs  map[string]int64
 	stats map[string]*[2]int // per operation: calls that succeeded, that failed
+	// events collects what the Service commits during one call (the
+	// machine makes one call at a time).
+	events []rbac.Event
+	// env is the environment the last action worked on, "" for all. The
+	// expensive checks (claims, store queries, before/after dumps) look at
+	// it alone: the full comparison with the model shows that the others
+	// did not change.
+	env string
 }
 
 func testStateMachine(t *testing.T, newStore func(t *testing.T) rbac.Store) {
@@ -73,6 +81,7 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			revs:  map[string]int64{},
 			stats: stats,
 		}
+		sm.svc.OnCommit(func(es []rbac.Event) { sm.events = append(sm.events, es...) })
 		for _, id := range envPool[:2] {
 			if _, err := sm.svc.CreateEnvironment(sm.ctx, rbac.EnvironmentInput{ID: id}); err != nil {
 				rt.Fatalf("CreateEnvironment(%q): %v", id, err)
@@ -96,6 +105,7 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 				actions[phase.action](rt)
 			}
 		}
+		sm.env = ""
 		sm.check(rt)
 		// rapid runs 30 steps on average per Repeat (-rapid.steps); with
 		// this many operations, three rounds reach deeper states.
@@ -158,10 +168,11 @@ func pick(t *rapid.T, label string, pct int, good, bad []string) string {
 }
 
 func (sm *machine) drawEnv(t *rapid.T) string {
-	if rapid.IntRange(0, 19).Draw(t, "env?") == 0 {
-		return "dev"
+	sm.env = "dev"
+	if rapid.IntRange(0, 19).Draw(t, "env?") > 0 {
+		sm.env = rapid.SampledFrom(envPool[:2]).Draw(t, "env")
 	}
-	return rapid.SampledFrom(envPool[:2]).Draw(t, "env")
+	return sm.env
 }
 
 // allOrgs lists the organization ids of every environment, and ids that
@@ -332,6 +343,33 @@ func (sm *machine) dump(t *rapid.T) State {
 	return st
 }
 
+// dumpEnv reads the whole state of the last action's environment and only
+// the revisions of the others.
+func (sm *machine) dumpEnv(t *rapid.T) State {
+	if sm.env == "" {
+		return sm.dump(t)
+	}
+	envs, err := sm.svc.Environments(sm.ctx)
+	if err != nil {
+		t.Fatalf("reading the state: %v", err)
+	}
+	st := State{}
+	for _, id := range envs {
+		if id == sm.env {
+			if st[id], err = dumpEnv(sm.ctx, sm.svc, id); err != nil {
+				t.Fatalf("reading environment %q: %v", id, err)
+			}
+			continue
+		}
+		e, err := sm.svc.GetEnvironment(sm.ctx, id)
+		if err != nil {
+			t.Fatalf("reading environment %q: %v", id, err)
+		}
+		st[id] = EnvState{Revision: e.Revision}
+	}
+	return st
+}
+
 // expect runs call, which the model predicts fails with w (nil: succeeds).
 // When the call fails, or keep is set (a dry run), it checks that the
 // state did not change (SPEC 12.2, 9.5). It reports whether the call
@@ -339,9 +377,11 @@ func (sm *machine) dump(t *rapid.T) State {
 func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func() error) bool {
 	var before State
 	if w != nil || keep {
-		before = sm.dump(t)
+		before = sm.dumpEnv(t)
 	}
+	sm.events = nil
 	err := call()
+	sm.checkEvents(t, op, err == nil && !keep)
 	name, _, _ := strings.Cut(op, "(")
 	if sm.stats[name] == nil {
 		sm.stats[name] = new([2]int)
@@ -371,12 +411,48 @@ func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func
 		}
 	}
 	if w != nil || keep {
-		if after := sm.dump(t); !reflect.DeepEqual(before.normalized(false), after.normalized(false)) {
+		if after := sm.dumpEnv(t); !reflect.DeepEqual(before.normalized(false), after.normalized(false)) {
 			diff := cmp.Diff(before, after, cmpopts.EquateEmpty())
 			t.Fatalf("%s (error %v, dry run %v) changed the state (SPEC 12.2, 9.5) (-before +after):\n%s", op, err, keep, diff)
 		}
 	}
 	return err == nil
+}
+
+// checkEvents checks the events of the last call (SPEC 13.1): none for a
+// failed call or a dry run (12.2, 9.5); else all of one environment, at its
+// current revision.
+func (sm *machine) checkEvents(t *rapid.T, op string, committed bool) {
+	if !committed {
+		if len(sm.events) > 0 {
+			t.Fatalf("%s failed or was a dry run but emitted %+v", op, sm.events)
+		}
+		return
+	}
+	if len(sm.events) == 0 {
+		return // a no-op write
+	}
+	env := sm.events[0].EnvironmentID
+	rec, err := sm.svc.GetEnvironment(sm.ctx, env)
+	if err != nil {
+		t.Fatalf("%s: GetEnvironment(%q) after events: %v", op, env, err)
+	}
+	for _, e := range sm.events {
+		if e.EnvironmentID != env || e.Revision != rec.Revision || e.Type == "" {
+			t.Fatalf("%s: event %+v; want environment %s at revision %d (SPEC 13.1)", op, e, env, rec.Revision)
+		}
+	}
+}
+
+// countEvents counts the events of the last call of type typ.
+func (sm *machine) countEvents(typ rbac.EventType) int {
+	n := 0
+	for _, e := range sm.events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
 }
 
 func (w *expErr) String() string {
@@ -422,6 +498,17 @@ func (sm *machine) checkPlan(t *rapid.T, op string, want, got rbac.DeletionPlan,
 	if diff := cmp.Diff(want, got, cmpPlan...); diff != "" {
 		t.Fatalf("%s: plan mismatch (-model +got) (SPEC 9.5):\n%s", op, diff)
 	}
+	if dry {
+		return
+	}
+	// SPEC 13.1: one membership event per membership changed or deleted.
+	typ := rbac.EventMembershipUpdated
+	if want.OrganizationID != "" && want.Role == "" {
+		typ = rbac.EventMembershipDeleted
+	}
+	if n := sm.countEvents(typ); want.Permission == "" && n != len(want.Memberships) {
+		t.Fatalf("%s: %d %s events for %d memberships (SPEC 13.1)", op, n, typ, len(want.Memberships))
+	}
 }
 
 func (sm *machine) checkMember(t *rapid.T, op string, want MemberState, got rbac.Membership, org string) {
@@ -445,10 +532,16 @@ func (sm *machine) check(t *rapid.T) {
 	if bad := Invariants(st); len(bad) > 0 {
 		t.Fatalf("invariants broken:\n%s", strings.Join(bad, "\n"))
 	}
+	if sm.env != "" {
+		st = State{sm.env: st[sm.env]}
+		if _, ok := sm.m.Envs[sm.env]; !ok {
+			st = State{}
+		}
+	}
 	if bad := checkClaims(sm.ctx, sm.svc, st, userPool, []string{"nope:x"}); len(bad) > 0 {
 		t.Fatalf("claims and checks:\n%s", strings.Join(bad, "\n"))
 	}
-	if bad := checkStore(sm.ctx, sm.store, sm.m); len(bad) > 0 {
+	if bad := checkStore(sm.ctx, sm.store, sm.m, sm.env); len(bad) > 0 {
 		t.Fatalf("store contract:\n%s", strings.Join(bad, "\n"))
 	}
 }
@@ -457,6 +550,7 @@ func (sm *machine) check(t *rapid.T) {
 
 func (sm *machine) createEnvironment(t *rapid.T) {
 	id := pick(t, "environment id", 90, envPool, []string{"", "Bad Env", "-x"})
+	sm.env = id
 	name := ""
 	if rapid.Bool().Draw(t, "named") {
 		name = drawName(t)
@@ -1077,6 +1171,29 @@ func (sm *machine) reads(t *rapid.T) {
 			}
 		} else {
 			mustErr(t, fmt.Sprintf("GetOrganizationRole(%s, %q, %q)", env, org, slug), err, rbac.KindNotFound, rbac.CodeRoleNotFound)
+		}
+	}
+	// GetOrganization returns the record, own settings included.
+	if o != nil {
+		rec, err := sm.svc.GetOrganization(sm.ctx, env, org)
+		wantDefault, wantOrder := "", []string(nil)
+		if o.Own {
+			wantDefault, wantOrder = o.Default, o.Order
+		}
+		if err != nil || rec.ID != org || rec.Name != o.Name || rec.DefaultRole != wantDefault || !slices.Equal(rec.PriorityOrder, wantOrder) {
+			t.Fatalf("GetOrganization(%s, %q) = %+v, %v; want default %q order %v", env, org, rec, err, wantDefault, wantOrder)
+		}
+	}
+	// GetPermission.
+	if envOK {
+		slug := sm.drawPerm(t, env)
+		p, err := sm.svc.GetPermission(sm.ctx, env, slug)
+		if mp, ok := e.Perms[slug]; ok {
+			if err != nil || p.Slug != slug || p.Name != mp.Name || p.Description != mp.Description || p.System != mp.System {
+				t.Fatalf("GetPermission(%s, %q) = %+v, %v; want %+v", env, slug, p, err, mp)
+			}
+		} else {
+			mustErr(t, fmt.Sprintf("GetPermission(%s, %q)", env, slug), err, rbac.KindNotFound, rbac.CodePermissionNotFound)
 		}
 	}
 	// GetRole sees environment roles only.

@@ -16,8 +16,9 @@ import (
 // environment, and checks the query methods of the Store contract against
 // the model: the indexes a Store keeps for bulk operations (holders of a
 // role, organizations by default role, mappings by role, memberships by
-// user) must agree with the records.
-func checkStore(ctx context.Context, store rbac.Store, m *model) []string {
+// user) must agree with the records. With only != "", it looks at that
+// environment alone.
+func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []string {
 	var bad []string
 	add := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	envs, err := store.Environments(ctx)
@@ -36,6 +37,9 @@ func checkStore(ctx context.Context, store rbac.Store, m *model) []string {
 		}
 	}
 	for _, envID := range sortedKeys(m.Envs) {
+		if only != "" && envID != only {
+			continue
+		}
 		e := m.Envs[envID]
 		err := store.View(ctx, envID, func(tx rbac.Tx) error {
 			rec, err := tx.Environment(ctx)
