@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -124,11 +125,14 @@ const (
 // orgPart is the part of a snapshot for one organization.
 type orgPart struct {
 	id      string
-	mask    uint32     // len(members)-1
-	width   uint32     // 64-bit words of each organization role's bitset in bits
-	members []member   // open addressing on the user id's hash
-	bits    []uint64   // permission bitsets of roleSlugs, width words each
-	combos  [][]uint32 // role sets of multi-role members; highest priority first unless inherit
+	mask    uint32   // len(members)-1
+	width   uint32   // 64-bit words of each organization role's bitset in bits
+	members []member // open addressing on the user id's hash
+	// text holds the organization id, the user ids and, from bitsAt on,
+	// the permission bitsets of roleSlugs, width little-endian words each.
+	text   string
+	bitsAt uint32
+	combos [][]uint32 // role sets of multi-role members; highest priority first unless inherit
 	// roleSlugs are the organization roles held by members.
 	roleSlugs []string
 	rev       int64
@@ -271,7 +275,7 @@ func (p *orgPart) has(env *envPart, ref, perm uint32) bool {
 		}
 	case refOrg:
 		if word < p.width {
-			return p.bits[i*p.width+word]&bit != 0
+			return le64(p.text[p.bitsAt+(i*p.width+word)*8:])&bit != 0
 		}
 	case refCombo:
 		for _, r := range p.combos[i] {
@@ -548,22 +552,7 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 		}
 	}
 	p := newOrgPart(size)
-	// The organization id and the user ids share one allocation: a check
-	// compares both, and touches one piece of memory for them.
-	n := len(org.ID)
-	for _, m := range ms {
-		n += len(m.UserID)
-	}
-	var sb strings.Builder
-	sb.Grow(n)
-	sb.WriteString(org.ID)
-	for _, m := range ms {
-		sb.WriteString(m.UserID)
-	}
-	ids := sb.String()
-	p.id, ids = ids[:len(org.ID)], ids[len(org.ID):]
 	p.rev, p.inherit = rev, !org.HasOwnSettings()
-
 	orgRoles := make(map[string]*Role, len(roles))
 	for i := range roles {
 		orgRoles[roles[i].Slug] = &roles[i]
@@ -589,12 +578,11 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 	}
 	combos := map[string]uint32{}
 	var key []byte
-	for _, m := range ms {
-		user := ids[:len(m.UserID)]
-		ids = ids[len(m.UserID):]
+	refOf := make([]uint32, len(ms))
+	for k, m := range ms {
 		if len(m.Roles) == 1 {
 			if r, ok := ref(m.Roles[0]); ok {
-				p.insert(a.seed, user, r)
+				refOf[k] = r
 				continue
 			}
 		}
@@ -610,32 +598,53 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 				refs = append(refs, r)
 			}
 		}
-		var r uint32
 		if len(refs) == 1 {
-			r = refs[0]
-		} else {
-			key = key[:0]
-			for _, x := range refs {
-				key = fmt.Appendf(key, "%d,", x)
-			}
-			i, ok := combos[string(key)]
-			if !ok {
-				i = uint32(len(p.combos))
-				combos[string(key)] = i
-				p.combos = append(p.combos, refs)
-			}
-			r = refCombo | i
+			refOf[k] = refs[0]
+			continue
 		}
-		p.insert(a.seed, user, r)
+		key = key[:0]
+		for _, x := range refs {
+			key = fmt.Appendf(key, "%d,", x)
+		}
+		i, ok := combos[string(key)]
+		if !ok {
+			i = uint32(len(p.combos))
+			combos[string(key)] = i
+			p.combos = append(p.combos, refs)
+		}
+		refOf[k] = refCombo | i
 	}
 	for _, b := range heldBits {
 		p.width = max(p.width, uint32(len(b)))
 	}
-	if p.width > 0 {
-		p.bits = make([]uint64, int(p.width)*len(heldBits))
-		for i, b := range heldBits {
-			copy(p.bits[i*int(p.width):], b)
+	// The organization id, the user ids and the organization roles'
+	// bitsets share one allocation: a check compares the ids and may test
+	// a bit, and touches one piece of memory for all three.
+	n := len(org.ID) + 8*int(p.width)*len(heldBits)
+	for _, m := range ms {
+		n += len(m.UserID)
+	}
+	text := make([]byte, 0, n)
+	text = append(text, org.ID...)
+	for _, m := range ms {
+		text = append(text, m.UserID...)
+	}
+	p.bitsAt = uint32(len(text))
+	for _, b := range heldBits {
+		for w := range p.width {
+			var x uint64
+			if int(w) < len(b) {
+				x = b[w]
+			}
+			text = binary.LittleEndian.AppendUint64(text, x)
 		}
+	}
+	p.text = string(text)
+	p.id = p.text[:len(org.ID)]
+	off := len(org.ID)
+	for k, m := range ms {
+		p.insert(a.seed, p.text[off:off+len(m.UserID)], refOf[k])
+		off += len(m.UserID)
 	}
 	return p
 }
