@@ -184,10 +184,14 @@ of WorkOS session tokens — and [Service.Can] answers a permission check.
 Only an active membership has claims or permissions.
 
 Both read the Store on every call, which makes them the reference, not the
-thing to call on every request: an Authorizer (see NewAuthorizer) answers the
-same questions from an in-memory snapshot, without locks or allocations,
-kept current by the Service's commit hook ([Service.OnCommit]) and, across
-processes, by a [Feed].
+thing to call on every request. An [Authorizer] ([NewAuthorizer]) answers
+the same questions ([Authorizer.Can], [Authorizer.Claims]) from an in-memory
+snapshot, without locks or allocations and at a cost that does not grow with
+the number of organizations or members. Every write through the Service is
+visible to it before the write returns; writes by other processes sharing a
+durable store reach it through a [Feed] ([Authorizer.Follow]). Each answer
+can report the revision it was computed at ([Authorizer.CanAt]). The package
+[github.com/orgroles/rbac/rbachttp] puts it in front of HTTP handlers.
 
 # Errors
 
