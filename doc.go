@@ -222,8 +222,9 @@ A [Store] keeps records and applies a few bulk effects (reassign every holder
 of a role, drop a role from every order) as one operation each, so that a SQL
 store runs one statement and not one per row; the Service holds all the
 rules. Every Service write is one Store transaction, scoped to one
-environment. [github.com/orgroles/rbac/memstore] is the in-memory store;
-pgstore keeps the same state in PostgreSQL; storetest is the conformance
-suite every Store must pass.
+environment. [github.com/orgroles/rbac/memstore] is the in-memory store,
+[github.com/orgroles/rbac/pgstore] keeps the same state in PostgreSQL, and
+[github.com/orgroles/rbac/storetest] is the conformance suite every Store
+must pass — a third-party Store runs it too.
 */
 package rbac
