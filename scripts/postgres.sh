@@ -67,7 +67,8 @@ if [ "$user" != postgres ]; then
 	exists=$(as_postgres "psql -h $socketdir -p $port -d postgres -XtAc \"SELECT 1 FROM pg_roles WHERE rolname = '$user'\"")
 	if [ "$exists" != 1 ]; then
 		log "creating role $user"
-		as_postgres "createuser -h $socketdir -p $port -s $user" >&2
+		# Another run may create it at the same time: "already exists" is fine.
+		as_postgres "createuser -h $socketdir -p $port -s $user" >&2 || true
 	fi
 fi
 
