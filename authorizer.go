@@ -139,10 +139,13 @@ type orgPart struct {
 	inherit   bool // follows the environment priority order
 }
 
+// member is one entry of a member table: 16 bytes, no pointer. The user
+// id is text[at : at+n] of its part; n is 0 in an empty entry.
 type member struct {
 	hash uint32
 	ref  uint32
-	user string // "" marks an empty slot
+	at   uint32
+	n    uint32
 }
 
 // ---- index of organization parts ----
@@ -253,10 +256,10 @@ func (p *orgPart) find(h uint32, user string) *member {
 	}
 	for i := h & p.mask; ; i = (i + 1) & p.mask {
 		m := &p.members[i]
-		if m.user == "" {
+		if m.n == 0 {
 			return nil
 		}
-		if m.hash == h && m.user == user {
+		if m.hash == h && p.text[m.at:m.at+m.n] == user {
 			return m
 		}
 	}
@@ -643,7 +646,7 @@ func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Me
 	p.id = p.text[:len(org.ID)]
 	off := len(org.ID)
 	for k, m := range ms {
-		p.insert(a.seed, p.text[off:off+len(m.UserID)], refOf[k])
+		p.insert(a.seed, off, len(m.UserID), refOf[k])
 		off += len(m.UserID)
 	}
 	return p
@@ -703,14 +706,14 @@ func newOrgPart(size int) *orgPart {
 	return p
 }
 
-// insert adds user, which must be a string the part owns.
-func (p *orgPart) insert(seed uint64, user string, ref uint32) {
-	h := uint32(strhash(user, seed))
+// insert adds the user whose id is p.text[at:at+n].
+func (p *orgPart) insert(seed uint64, at, n int, ref uint32) {
+	h := uint32(strhash(p.text[at:at+n], seed))
 	j := h & p.mask
-	for p.members[j].user != "" {
+	for p.members[j].n != 0 {
 		j = (j + 1) & p.mask
 	}
-	p.members[j] = member{hash: h, ref: ref, user: user}
+	p.members[j] = member{hash: h, ref: ref, at: uint32(at), n: uint32(n)}
 }
 
 // ---- applying changes ----
