@@ -312,7 +312,7 @@ func drawUser(t *rapid.T) string {
 // drawOrder draws a permutation of roles, sometimes a broken one.
 func drawOrder(t *rapid.T, roles []string) []string {
 	order := rapid.Permutation(roles).Draw(t, "order")
-	switch rapid.IntRange(0, 9).Draw(t, "break order") {
+	switch rapid.IntRange(0, 13).Draw(t, "break order") {
 	case 0:
 		if len(order) > 0 {
 			order = order[:len(order)-1]
