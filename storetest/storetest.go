@@ -53,7 +53,7 @@ const ChecksEnv = "RBAC_RAPID_CHECKS"
 // store on every call; it may register cleanups on the t it is given.
 func Run(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Helper()
-	applyChecksEnv(t)
+	ApplyChecksEnv(t)
 	t.Run("StateMachine", func(t *testing.T) { testStateMachine(t, newStore) })
 	t.Run("BadInputs", func(t *testing.T) { testBadInputs(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
@@ -61,9 +61,12 @@ func Run(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Run("Store", func(t *testing.T) { testStoreContract(t, newStore) })
 }
 
-// applyChecksEnv sets rapid's -rapid.checks flag from RBAC_RAPID_CHECKS,
-// unless the flag was given on the command line.
-func applyChecksEnv(t *testing.T) {
+// ApplyChecksEnv sets rapid's -rapid.checks flag from the environment
+// variable RBAC_RAPID_CHECKS, unless the flag was given on the command line.
+// [Run] calls it; other property tests built on rapid can call it too, so
+// that one variable scales them all. Without the variable it does nothing.
+func ApplyChecksEnv(t testing.TB) {
+	t.Helper()
 	v, ok := os.LookupEnv(ChecksEnv)
 	if !ok || v == "" {
 		return
