@@ -14,6 +14,25 @@ import (
 // transactions. Each operation works on a copy of the model (see
 // machine.apply) and returns either its result or the error the Service
 // must report.
+//
+// Where SPEC.md is silent the model takes these readings:
+//
+//   - When a call breaks several rules, the first one reported is, in this
+//     order: the syntax of the inputs (slug, name, description, ids), the
+//     environment, the organization or membership named, an existing record
+//     (slug or membership conflict), then the roles and permissions given.
+//   - An organization role in use is refused for its members first
+//     (role_has_assignments), then its group mappings, then being the
+//     default.
+//   - Deleting an environment role re-points its group mappings to the
+//     replacement, or deletes them when there is none (I1 for mappings).
+//   - Creating a membership over an inactive one reactivates it as active
+//     whatever status was asked (SPEC 8.4); over a pending one it is a
+//     conflict, like over an active one.
+//   - A generated slug collapses a run of separators to the run's first
+//     one ("a_-b" gives "org-a_b-…").
+//   - The roles that lost a deleted permission are a set: their order in
+//     the plan is not specified.
 
 // expErr is the error an operation must fail with.
 type expErr struct {
