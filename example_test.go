@@ -470,30 +470,3 @@ func ExampleResolve() {
 	// Output:
 	// member
 }
-
-// An Authorizer answers checks and claims from memory. A write through the
-// Service is visible to it before the write call returns, and each answer
-// can carry the revision it reflects.
-func ExampleNewAuthorizer() {
-	ctx := context.Background()
-	s := newService()
-	setup(ctx, s)
-	m := must(s.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "user_1"}))
-
-	az := must(rbac.NewAuthorizer(ctx, s, "production"))
-	fmt.Println(az.Can("acme", "user_1", "videos:create"))
-
-	must(s.UpdateMembershipRoles(ctx, "production", m.ID, []string{"admin"}))
-	ok, rev := az.CanAt("acme", "user_1", "videos:create")
-	fmt.Println(ok, rev == must(s.GetEnvironment(ctx, "production")).Revision)
-
-	c, ok := az.Claims("acme", "user_1")
-	fmt.Println(ok, c.Role, c.Permissions)
-	_, ok = az.Claims("acme", "user_2")
-	fmt.Println(ok)
-	// Output:
-	// false
-	// true true
-	// true admin [billing:manage videos:create videos:view]
-	// false
-}
