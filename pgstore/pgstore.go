@@ -118,6 +118,9 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Store, error) 
 	return s, nil
 }
 
+// Pool returns the pool the Store works on.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Schema returns the name of the PostgreSQL schema holding the tables.
 func (s *Store) Schema() string { return s.schema }
 

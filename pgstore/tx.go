@@ -389,15 +389,31 @@ func (t *tx) PutOrganization(ctx context.Context, o rbac.Organization) error {
 	return fail(t.tx.SendBatch(ctx, b).Close())
 }
 
-// DeleteOrganization is one statement: the organization's roles, order,
-// memberships (with their roles) and mappings go by ON DELETE CASCADE.
+// DeleteOrganization is three statements, sent together: the
+// organization's memberships (with their roles) and group mappings, then the
+// organization, whose roles and order go by ON DELETE CASCADE. (Deleting the
+// organization alone would cascade to its roles before their holders.)
 func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	tag, err := t.exec(ctx, `DELETE FROM $s.organizations WHERE env = $1 AND id = $2`, t.env, id)
+	b := &pgx.Batch{}
+	b.Queue(t.sql(`DELETE FROM $s.memberships WHERE env = $1 AND org_id = $2`), t.env, id)
+	b.Queue(t.sql(`DELETE FROM $s.group_mappings WHERE env = $1 AND org_id = $2`), t.env, id)
+	b.Queue(t.sql(`DELETE FROM $s.organizations WHERE env = $1 AND id = $2`), t.env, id)
+	br := t.tx.SendBatch(ctx, b)
+	var tag pgconn.CommandTag
+	var err error
+	for range 3 {
+		if tag, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return notFound("organization %q", id)
