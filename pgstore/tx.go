@@ -607,65 +607,76 @@ func (t *tx) RoleHolders(ctx context.Context, org, slug string) ([]string, error
 		ORDER BY membership_id`, t.env, scope(org, slug), slug, org)
 }
 
-// ReplaceRole is one statement.
+// byID sorts memberships by id: the bulk statements leave the sorting to
+// Go, which does it in memory whatever the server's work_mem.
+func byID(ms []rbac.Membership) []rbac.Membership {
+	slices.SortFunc(ms, func(a, b rbac.Membership) int { return cmp.Compare(a.ID, b.ID) })
+	return nonNil(ms)
+}
+
+// ReplaceRole is one statement. A holder that does not hold to yet has its
+// row rewritten in place (an UPDATE, cheaper than a delete and an insert);
+// one that does loses the row of from.
 func (t *tx) ReplaceRole(ctx context.Context, org, from, to string) ([]rbac.Membership, error) {
 	if err := t.check(true); err != nil {
 		return nil, err
 	}
 	rows, err := t.query(ctx, `WITH moved AS (
-			DELETE FROM $s.membership_roles
-			WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND ($4 = '' OR org_id = $4)
-			RETURNING membership_id, org_id),
-		added AS (
-			INSERT INTO $s.membership_roles (env, membership_id, org_id, role_slug)
-			SELECT $1, membership_id, org_id, $5 FROM moved ON CONFLICT DO NOTHING)
+			UPDATE $s.membership_roles r SET role_slug = $5
+			WHERE r.env = $1 AND r.role_scope = $2 AND r.role_slug = $3 AND ($4 = '' OR r.org_id = $4)
+				AND NOT EXISTS (SELECT 1 FROM $s.membership_roles x
+					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug = $5)
+			RETURNING r.membership_id),
+		merged AS (
+			DELETE FROM $s.membership_roles r
+			WHERE r.env = $1 AND r.role_scope = $2 AND r.role_slug = $3 AND ($4 = '' OR r.org_id = $4)
+				AND EXISTS (SELECT 1 FROM $s.membership_roles x
+					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug = $5)
+			RETURNING r.membership_id),
+		changed AS (SELECT membership_id FROM moved UNION ALL SELECT membership_id FROM merged)
 		SELECT `+membershipColumns+`,
 			ARRAY(SELECT r.role_slug FROM $s.membership_roles r
 				WHERE r.env = m.env AND r.membership_id = m.id AND r.role_slug <> $3 AND r.role_slug <> $5
 				UNION ALL SELECT $5)
-		FROM moved JOIN $s.memberships m ON m.env = $1 AND m.id = moved.membership_id
-		ORDER BY m.id`, t.env, scope(org, from), from, org, to)
+		FROM changed JOIN $s.memberships m ON m.env = $1 AND m.id = changed.membership_id`,
+		t.env, scope(org, from), from, org, to)
 	if err != nil {
 		return nil, err
 	}
 	ms, err := pgx.CollectRows(rows, scanMembership)
-	return nonNil(ms), fail(err)
+	return byID(ms), fail(err)
 }
 
-// RemoveRole is one statement: it removes the role from its holders and
-// gives those left with none their organization's effective default.
+// RemoveRole is one statement: a holder with no other role has its row
+// rewritten in place to its organization's effective default; one with
+// other roles loses the row.
 func (t *tx) RemoveRole(ctx context.Context, slug string) ([]rbac.Membership, error) {
 	if err := t.check(true); err != nil {
 		return nil, err
 	}
-	rows, err := t.query(ctx, `WITH gone AS (
-			DELETE FROM $s.membership_roles WHERE env = $1 AND role_scope = '' AND role_slug = $2
-			RETURNING membership_id, org_id),
-		rest AS (
-			SELECT gone.membership_id, gone.org_id,
-				ARRAY(SELECT r.role_slug FROM $s.membership_roles r
-					WHERE r.env = $1 AND r.membership_id = gone.membership_id AND r.role_slug <> $2) AS roles
-			FROM gone),
-		fallback AS (
-			SELECT rest.membership_id, rest.org_id, coalesce(o.default_role, e.default_role) AS role
-			FROM rest
-			JOIN $s.organizations o ON o.env = $1 AND o.id = rest.org_id
-			JOIN $s.environments e ON e.id = $1
-			WHERE cardinality(rest.roles) = 0),
-		added AS (
-			INSERT INTO $s.membership_roles (env, membership_id, org_id, role_slug)
-			SELECT $1, membership_id, org_id, role FROM fallback)
-		SELECT `+membershipColumns+`,
-			CASE WHEN cardinality(rest.roles) = 0 THEN ARRAY[fallback.role] ELSE rest.roles END
-		FROM rest
-		JOIN $s.memberships m ON m.env = $1 AND m.id = rest.membership_id
-		LEFT JOIN fallback ON fallback.membership_id = rest.membership_id
-		ORDER BY m.id`, t.env, slug)
+	rows, err := t.query(ctx, `WITH sole AS (
+			UPDATE $s.membership_roles r SET role_slug = coalesce(o.default_role, e.default_role)
+			FROM $s.organizations o, $s.environments e
+			WHERE r.env = $1 AND r.role_scope = '' AND r.role_slug = $2
+				AND o.env = $1 AND o.id = r.org_id AND e.id = $1
+				AND NOT EXISTS (SELECT 1 FROM $s.membership_roles x
+					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2)
+			RETURNING r.membership_id, ARRAY[r.role_slug] AS roles),
+		shared AS (
+			DELETE FROM $s.membership_roles r
+			WHERE r.env = $1 AND r.role_scope = '' AND r.role_slug = $2
+				AND EXISTS (SELECT 1 FROM $s.membership_roles x
+					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2)
+			RETURNING r.membership_id, ARRAY(SELECT x.role_slug FROM $s.membership_roles x
+				WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2) AS roles),
+		changed AS (SELECT * FROM sole UNION ALL SELECT * FROM shared)
+		SELECT `+membershipColumns+`, changed.roles
+		FROM changed JOIN $s.memberships m ON m.env = $1 AND m.id = changed.membership_id`, t.env, slug)
 	if err != nil {
 		return nil, err
 	}
 	ms, err := pgx.CollectRows(rows, scanMembership)
-	return nonNil(ms), fail(err)
+	return byID(ms), fail(err)
 }
 
 // ---- group mappings ----
