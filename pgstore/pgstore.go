@@ -170,7 +170,7 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 }
 
 // Update implements rbac.Store.
-func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) (err error) {
+func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -179,9 +179,10 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 		return fmt.Errorf("pgstore: begin: %w", err)
 	}
 	t := &tx{s: s, tx: ptx, env: env, write: true}
-	defer func() {
+	committed := false
+	defer func() { // also when fn panics
 		t.done = true
-		if err != nil {
+		if !committed {
 			rollback(ctx, ptx)
 		}
 	}()
@@ -210,6 +211,7 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("pgstore: commit: %w", err)
 	}
+	committed = true
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/orgroles/rbac"
 	"github.com/orgroles/rbac/pgstore"
@@ -217,5 +218,35 @@ func TestDatabaseIntegrity(t *testing.T) {
 	})
 	if !errors.Is(err, rbac.ErrNotFound) {
 		t.Fatalf("membership of a missing organization: %v, want not found", err)
+	}
+}
+
+// TestPanicRollsBack panics inside Update: the transaction rolls back and
+// releases the environment's lock, so the next writer proceeds.
+func TestPanicRollsBack(t *testing.T) {
+	ctx := context.Background()
+	store := newStore(t)
+	svc := rbac.New(store)
+	must[rbac.Environment](t)(svc.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("no panic")
+			}
+		}()
+		_ = store.Update(ctx, "prod", func(tx rbac.Tx) error {
+			if err := tx.PutPermission(ctx, rbac.Permission{Slug: "ghost", Name: "Ghost"}); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := svc.CreatePermission(wctx, "prod", rbac.PermissionInput{Slug: "read", Name: "Read"}); err != nil {
+		t.Fatalf("writer after a panic: %v", err)
+	}
+	if ps := must[[]rbac.Permission](t)(svc.ListPermissions(ctx, "prod")); len(ps) != 1 || ps[0].Slug != "read" {
+		t.Fatalf("permissions %+v, want only read", ps)
 	}
 }
