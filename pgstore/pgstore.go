@@ -5,6 +5,9 @@
 //	store, err := pgstore.Open(ctx, pool, pgstore.Options{}) // creates or upgrades the schema
 //	svc := rbac.New(store)
 //
+// It needs PostgreSQL 12 or later (it uses stored generated columns) and is
+// tested on PostgreSQL 15.
+//
 // # Schema
 //
 // The tables live in one PostgreSQL schema, "rbac" unless [Options.Schema]
@@ -47,7 +50,15 @@
 // # Timestamps
 //
 // PostgreSQL keeps timestamps to the microsecond: the Store returns the
-// times it stored truncated to microseconds, in UTC.
+// times it stored truncated to microseconds, in UTC. A value the Service
+// returns from the call that created it may carry nanoseconds; the same
+// record read back carries microseconds.
+//
+// # Limits
+//
+// PostgreSQL text cannot hold the NUL character nor invalid UTF-8: a name,
+// description or id containing one fails with an internal error (and
+// changes nothing) where the in-memory store would accept it.
 package pgstore
 
 import (
