@@ -22,11 +22,20 @@ import (
 //
 // Checks read an immutable snapshot through atomic pointers: no lock, no
 // allocation, and a cost that does not depend on the number of
-// organizations, members or roles. A check hashes the organization id and
-// the user id once each, probes two open-addressing tables and tests one
-// bit per role the member holds. Permission slugs are interned to small
-// integers, so a role's permissions are a bitset. Inactive, pending and
-// missing memberships are not in the snapshot, so they are denied.
+// organizations, members or roles. A check hashes the permission, the
+// organization id and the user id once each, probes three open-addressing
+// tables and tests one bit per role the member holds (one in single-role
+// mode). Permission slugs are interned to small integers, so a role's
+// permissions are a bitset. Inactive, pending and missing memberships are
+// not in the snapshot, so they are denied.
+//
+// Memory is laid out for checks that miss the cache, which at scale they
+// do: an organization's part holds its member table (16-byte entries, no
+// pointers) in the same allocation when it has at most 21 members, and one
+// string holds its id, its user ids and its organization roles' bitsets.
+// A check thus reads three places: the index entry, the part and that
+// string. At 1,000,000 memberships the snapshot takes about 80 bytes per
+// membership.
 //
 // # Writing
 //
@@ -35,9 +44,12 @@ import (
 //
 //   - the environment part: permission ids, the environment roles'
 //     permission bitsets and the environment priority order;
-//   - one part per organization: its members (user → role), the
-//     permission bitsets of the organization roles its members hold, and
-//     its own priority order where it has one.
+//   - one part per organization: its active members (user → role or
+//     roles), the permission bitsets of the organization roles its members
+//     hold, and the roles of its multi-role members, already in the
+//     organization's own priority order when it has one (an organization
+//     that inherits follows the environment order, applied when claims
+//     are built).
 //
 // Organization parts are reached through one open-addressing table whose
 // entries hold an atomic pointer to the part. A change to an organization
