@@ -66,6 +66,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -161,16 +162,34 @@ func (s *Store) lockKey(env string) int64 {
 	return int64(h.Sum64())
 }
 
-// begin starts the transaction of one Update or View.
-func (s *Store) begin(ctx context.Context, write bool) (pgx.Tx, error) {
+// begin starts the transaction of one Update (write, on environment env)
+// or View. An Update's transaction starts with the environment's lock
+// taken, in the same round trip as BEGIN.
+func (s *Store) begin(ctx context.Context, write bool, env string) (pgx.Tx, error) {
 	if s.outer != nil {
-		return s.outer.Begin(ctx) // a savepoint
+		tx, err := s.outer.Begin(ctx) // a savepoint
+		if err != nil || !write {
+			return tx, err
+		}
+		// Within the application's transaction the deferred constraints
+		// are checked before the savepoint is released (see Update), so
+		// a violation fails the call, not the application's commit.
+		if _, err := tx.Exec(ctx, s.q.deferConstraints); err != nil {
+			rollback(ctx, tx)
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey(env)); err != nil {
+			rollback(ctx, tx)
+			return nil, err
+		}
+		return tx, nil
 	}
-	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 	if !write {
-		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+		return s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	}
-	return s.pool.BeginTx(ctx, opts)
+	// The key is a number: nothing to quote.
+	return s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
+		strconv.FormatInt(s.lockKey(env), 10) + ")"})
 }
 
 // rollback rolls tx back even when ctx is done.
@@ -185,9 +204,9 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.begin(ctx, true)
+	ptx, err := s.begin(ctx, true, env)
 	if err != nil {
-		return fmt.Errorf("pgstore: begin: %w", err)
+		return fmt.Errorf("pgstore: begin and lock environment %q: %w", env, err)
 	}
 	t := &tx{s: s, tx: ptx, env: env, write: true}
 	committed := false
@@ -197,17 +216,6 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 			rollback(ctx, ptx)
 		}
 	}()
-	if s.outer != nil {
-		// Within the application's transaction the deferred constraints
-		// are checked before the savepoint is released (below), so a
-		// violation fails this call, not the application's commit.
-		if _, err := ptx.Exec(ctx, s.q.deferConstraints); err != nil {
-			return fmt.Errorf("pgstore: %w", err)
-		}
-	}
-	if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey(env)); err != nil {
-		return fmt.Errorf("pgstore: lock environment %q: %w", env, err)
-	}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -231,7 +239,7 @@ func (s *Store) View(ctx context.Context, env string, fn func(rbac.Tx) error) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.begin(ctx, false)
+	ptx, err := s.begin(ctx, false, env)
 	if err != nil {
 		return fmt.Errorf("pgstore: begin: %w", err)
 	}
