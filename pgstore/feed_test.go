@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,4 +214,18 @@ func BenchmarkFeedDelay(b *testing.B) {
 	}
 	b.ReportMetric(float64(sum.Microseconds())/float64(len(delays)), "µs/delay")
 	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds()), "µs/p99-delay")
+}
+
+// TestFeedLongSchemaName follows a store whose schema name is as long as
+// PostgreSQL allows: the channel name must still fit.
+func TestFeedLongSchemaName(t *testing.T) {
+	ctx := context.Background()
+	schema := randomSchema()
+	schema += strings.Repeat("x", 63-len(schema))
+	store := newStoreOn(t, sharedPool(t), schema)
+	ch := follow(t, store, "prod", 0)
+	must[rbac.Environment](t)(rbac.New(store).CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
+	if c := next(t, ch); c.Revision != 1 {
+		t.Fatalf("change %+v, want revision 1", c)
+	}
 }

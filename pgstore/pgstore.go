@@ -334,7 +334,13 @@ func newQueries(schema string) *queries {
 	q.deferConstraints = "SET CONSTRAINTS " + list + " DEFERRED"
 	q.checkConstraints = "SET CONSTRAINTS " + list + " IMMEDIATE"
 	q.environments = q.sql("SELECT id FROM $s.environments ORDER BY id")
+	// A channel name is an identifier: at most 63 bytes.
 	q.channel = "rbac_changes:" + schema
+	if len(q.channel) > 63 {
+		h := fnv.New64a()
+		h.Write([]byte(schema))
+		q.channel = fmt.Sprintf("rbac_changes:%016x", h.Sum64())
+	}
 	return q
 }
 
