@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orgroles/rbac"
 	"github.com/orgroles/rbac/pgstore"
@@ -67,7 +70,10 @@ func sharedPool(tb testing.TB) *pgxpool.Pool {
 		if cfg.MaxConns < 8 {
 			cfg.MaxConns = 8
 		}
-		shared, sharedErr = pgxpool.NewWithConfig(context.Background(), cfg)
+		if shared, sharedErr = pgxpool.NewWithConfig(context.Background(), cfg); sharedErr != nil {
+			return
+		}
+		sharedErr = dropStaleSchemas(shared)
 	})
 	if sharedErr != nil {
 		tb.Fatalf("%s: %v", DSNEnv, sharedErr)
@@ -75,10 +81,36 @@ func sharedPool(tb testing.TB) *pgxpool.Pool {
 	return shared
 }
 
+// randomSchema returns a new schema name: "rbactest_<unix time>_<random>".
 func randomSchema() string {
-	var b [6]byte
+	var b [5]byte
 	rand.Read(b[:])
-	return "rbactest_" + hex.EncodeToString(b[:])
+	return fmt.Sprintf("rbactest_%d_%s", time.Now().Unix(), hex.EncodeToString(b[:]))
+}
+
+// dropStaleSchemas drops the test schemas that runs killed before their
+// cleanup left behind: those made more than six hours ago.
+func dropStaleSchemas(pool *pgxpool.Pool) error {
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rbactest\_%\_%'`)
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		var ts int64
+		var rest string
+		if _, err := fmt.Sscanf(n, "rbactest_%d_%s", &ts, &rest); err != nil || time.Since(time.Unix(ts, 0)) < 6*time.Hour {
+			continue
+		}
+		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{n}.Sanitize()+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // newStoreOn returns an empty Store in a new schema with a random name on
