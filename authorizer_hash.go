@@ -5,7 +5,7 @@ import "math/bits"
 // strhash is the hash of the authorizer's tables: a seeded hash of short
 // strings (organization and user ids, permission slugs) after wyhash
 // (github.com/wangyi-fudan/wyhash, public domain). It reads 8 bytes at a
-// time and inlines into no runtime call, which matters because a check
+// time and makes no runtime call, which matters because a check
 // hashes three strings. The seed is random per authorizer; the hash is not
 // meant to resist an adversary who can choose ids and time lookups.
 func strhash(s string, seed uint64) uint64 {
