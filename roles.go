@@ -236,6 +236,14 @@ func validateDescription(d string) error {
 	return nil
 }
 
+// validateText checks a required name and an optional description.
+func validateText(name, description string) error {
+	if err := validateName(name); err != nil {
+		return err
+	}
+	return validateDescription(description)
+}
+
 // validateUpdate checks the fields an Update sets.
 func validateUpdate(name, description *string) error {
 	if name != nil {

@@ -315,16 +315,11 @@ func (s *Service) SetMultipleRoles(ctx context.Context, env string, on bool) (En
 		if err != nil {
 			return err
 		}
-		orgs := map[string]Settings{}
+		settingsOf := o.settingsCache()
 		for _, m := range ms {
-			st, ok := orgs[m.OrganizationID]
-			if !ok {
-				org, err := o.tx.Organization(ctx, m.OrganizationID)
-				if err != nil {
-					return err
-				}
-				st = o.settings(org)
-				orgs[m.OrganizationID] = st
+			st, err := settingsOf(m.OrganizationID)
+			if err != nil {
+				return err
 			}
 			sortByPriority(m.Roles, st.PriorityOrder)
 			m.Roles = m.Roles[:1]
@@ -349,10 +344,7 @@ func (s *Service) CreatePermission(ctx context.Context, env string, in Permissio
 	if err := ValidatePermissionSlug(in.Slug); err != nil {
 		return Permission{}, err
 	}
-	if err := validateName(in.Name); err != nil {
-		return Permission{}, err
-	}
-	if err := validateDescription(in.Description); err != nil {
+	if err := validateText(in.Name, in.Description); err != nil {
 		return Permission{}, err
 	}
 	var out Permission
@@ -512,6 +504,24 @@ func (o *op) settings(org Organization) Settings {
 		return Settings{DefaultRole: org.DefaultRole, PriorityOrder: org.PriorityOrder}
 	}
 	return Settings{DefaultRole: o.env.DefaultRole, PriorityOrder: o.env.PriorityOrder, Inherited: true}
+}
+
+// settingsCache returns a function that gives the effective settings of
+// an organization, loading each organization once.
+func (o *op) settingsCache() func(org string) (Settings, error) {
+	cache := map[string]Settings{}
+	return func(id string) (Settings, error) {
+		if st, ok := cache[id]; ok {
+			return st, nil
+		}
+		org, err := o.tx.Organization(o.ctx, id)
+		if err != nil {
+			return Settings{}, err
+		}
+		st := o.settings(org)
+		cache[id] = st
+		return st, nil
+	}
 }
 
 // fork gives org its own settings, copied from the environment, if it has

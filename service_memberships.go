@@ -259,16 +259,11 @@ func (s *Service) ListMemberships(ctx context.Context, env string, f MembershipF
 		if err != nil {
 			return err
 		}
-		orgs := map[string]Settings{}
+		settingsOf := o.settingsCache()
 		for i, m := range ms {
-			st, ok := orgs[m.OrganizationID]
-			if !ok {
-				org, err := o.tx.Organization(ctx, m.OrganizationID)
-				if err != nil {
-					return err
-				}
-				st = o.settings(org)
-				orgs[m.OrganizationID] = st
+			st, err := settingsOf(m.OrganizationID)
+			if err != nil {
+				return err
 			}
 			ms[i] = present(m, st)
 		}

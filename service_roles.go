@@ -65,10 +65,7 @@ func (s *Service) CreateRole(ctx context.Context, env string, in RoleInput) (Rol
 		return Role{}, invalidf("slug", "must not begin with \"org-\"",
 			"environment role slug %q begins with %q, which is reserved for organization roles", in.Slug, OrganizationRolePrefix)
 	}
-	if err := validateName(in.Name); err != nil {
-		return Role{}, err
-	}
-	if err := validateDescription(in.Description); err != nil {
+	if err := validateText(in.Name, in.Description); err != nil {
 		return Role{}, err
 	}
 	var out Role
@@ -313,10 +310,7 @@ func (s *Service) CreateOrganizationRole(ctx context.Context, env, org string, i
 			return Role{}, err
 		}
 	}
-	if err := validateName(in.Name); err != nil {
-		return Role{}, err
-	}
-	if err := validateDescription(in.Description); err != nil {
+	if err := validateText(in.Name, in.Description); err != nil {
 		return Role{}, err
 	}
 	var out Role
