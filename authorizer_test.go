@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgroles/rbac"
 	"github.com/orgroles/rbac/memstore"
+	"github.com/orgroles/rbac/storetest"
 )
 
 // The pools the agreement test draws from: small, so that random writes
@@ -287,6 +288,7 @@ func (w *world) actions() map[string]func(*rapid.T) {
 // the naive recomputation from the store (SPEC I9), and its revision with
 // the environment's.
 func TestAuthorizerAgrees(t *testing.T) {
+	storetest.ApplyChecksEnv(t)
 	var n tally
 	rapid.Check(t, func(t *rapid.T) {
 		w := newWorld(t)
