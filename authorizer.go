@@ -193,19 +193,17 @@ func newOrgIndex(n int) *orgIndex {
 	return &orgIndex{mask: uint64(size - 1), entries: make([]orgEntry, size)}
 }
 
+// find returns the part of organization id, or nil.
 func (x *orgIndex) find(h uint64, id string) *orgPart {
-	for i := h & x.mask; ; i = (i + 1) & x.mask {
-		e := &x.entries[i]
-		p := e.part.Load()
-		if p == nil {
-			return nil
-		}
-		if e.hash.Load() == h && p.id == id {
-			return p
-		}
+	if e := x.entry(h, id); e != nil {
+		// A writer may have replaced the part since entry read it: the
+		// newer part is as good an answer.
+		return e.part.Load()
 	}
+	return nil
 }
 
+// entry returns the entry of organization id, or nil.
 func (x *orgIndex) entry(h uint64, id string) *orgEntry {
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		e := &x.entries[i]
