@@ -2,7 +2,6 @@ package rbac
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -116,6 +115,10 @@ type envPart struct {
 	permSlugs []string   // id → slug; "" for a deleted permission
 	sorted    []uint32   // ids of the live permissions, by slug
 	roles     []envRole  // environment role id → role; slug "" when deleted
+	// bits holds the roles' permission bitsets, width words each, and at
+	// least one word.
+	bits  []uint64
+	width uint64
 }
 
 type envRole struct {
@@ -124,188 +127,13 @@ type envRole struct {
 	rank int // position in the environment priority order
 }
 
-// Role references held by members: the top two bits give the kind, the
-// rest the index.
-const (
-	refEnv   uint32 = 0 << 30 // an environment role id (envPart.roles)
-	refOrg   uint32 = 1 << 30 // an organization role of the part (orgPart.roleSlugs)
-	refCombo uint32 = 2 << 30 // several roles (orgPart.combos)
-	refKind  uint32 = 3 << 30
-	refIndex uint32 = 1<<30 - 1
-)
-
-// orgPart is the part of a snapshot for one organization.
-type orgPart struct {
-	id      string
-	mask    uint32   // len(members)-1
-	width   uint32   // 64-bit words of each organization role's bitset in bits
-	members []member // open addressing on the user id's hash
-	// text holds the organization id, the user ids and, from bitsAt on,
-	// the permission bitsets of roleSlugs, width little-endian words each.
-	text   string
-	bitsAt uint32
-	combos [][]uint32 // role sets of multi-role members; highest priority first unless inherit
-	// roleSlugs are the organization roles held by members.
-	roleSlugs []string
-	rev       int64
-	inherit   bool // follows the environment priority order
-}
-
-// member is one entry of a member table: 16 bytes, no pointer. The user
-// id is text[at : at+n] of its part; n is 0 in an empty entry.
-type member struct {
-	hash uint32
-	ref  uint32
-	at   uint32
-	n    uint32
-}
-
-// ---- index of organization parts ----
-
-// orgIndex is an open-addressing table of organization parts, at most half
-// full counting deleted entries. Entries are updated in place with atomic
-// stores: a changed organization replaces its part's pointer; a new one
-// fills an empty entry (hash first, then pointer, so a reader that sees the
-// pointer sees the hash); a deleted one gets the deleted marker. When the
-// table is half full a copy twice as large replaces it (amortized O(1) per
-// organization added, and never a copy per write).
-type orgIndex struct {
-	mask    uint64
-	live    int // writers only
-	used    int // live and deleted entries; writers only
-	entries []orgEntry
-}
-
-type orgEntry struct {
-	hash atomic.Uint64
-	part atomic.Pointer[orgPart]
-}
-
-// deleted marks the entry of a deleted organization: its id "" matches no
-// organization, and probing goes on past it.
-var deleted = &orgPart{}
-
-func newOrgIndex(n int) *orgIndex {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	return &orgIndex{mask: uint64(size - 1), entries: make([]orgEntry, size)}
-}
-
-// find returns the part of organization id, or nil.
-func (x *orgIndex) find(h uint64, id string) *orgPart {
-	if e := x.entry(h, id); e != nil {
-		// A writer may have replaced the part since entry read it: the
-		// newer part is as good an answer.
-		return e.part.Load()
-	}
-	return nil
-}
-
-// entry returns the entry of organization id, or nil.
-func (x *orgIndex) entry(h uint64, id string) *orgEntry {
-	for i := h & x.mask; ; i = (i + 1) & x.mask {
-		e := &x.entries[i]
-		p := e.part.Load()
-		if p == nil {
-			return nil
-		}
-		if e.hash.Load() == h && p.id == id {
-			return e
-		}
-	}
-}
-
-func (x *orgIndex) insert(h uint64, p *orgPart) {
-	i := h & x.mask
-	for x.entries[i].part.Load() != nil {
-		i = (i + 1) & x.mask
-	}
-	x.entries[i].hash.Store(h)
-	x.entries[i].part.Store(p)
-	x.live++
-	x.used++
-}
-
-// put publishes p, replacing the part of the same organization. It
-// returns the index to use from now on: x, or a larger copy when x was
-// full, which the caller must publish. Callers hold the authorizer's mu.
-func (x *orgIndex) put(h uint64, p *orgPart) *orgIndex {
-	if e := x.entry(h, p.id); e != nil {
-		e.part.Store(p)
-		return x
-	}
-	if 2*(x.used+1) > len(x.entries) {
-		nx := newOrgIndex(x.live + 1)
-		for i := range x.entries {
-			e := &x.entries[i]
-			if q := e.part.Load(); q != nil && q != deleted {
-				nx.insert(e.hash.Load(), q)
-			}
-		}
-		x = nx
-	}
-	x.insert(h, p)
-	return x
-}
-
-// remove drops the organization id. Callers hold the authorizer's mu.
-func (x *orgIndex) remove(h uint64, id string) {
-	if e := x.entry(h, id); e != nil {
-		e.part.Store(deleted)
-		x.live--
-	}
-}
-
-// ---- reading ----
-
-func (p *orgPart) find(h uint32, user string) *member {
-	if len(p.members) == 0 {
-		return nil
-	}
-	for i := h & p.mask; ; i = (i + 1) & p.mask {
-		m := &p.members[i]
-		if m.n == 0 {
-			return nil
-		}
-		if m.hash == h && p.text[m.at:m.at+m.n] == user {
-			return m
-		}
-	}
-}
-
-// has reports whether the role ref grants permission id perm.
-func (p *orgPart) has(env *envPart, ref, perm uint32) bool {
-	i := ref & refIndex
-	word := perm >> 6
-	bit := uint64(1) << (perm & 63)
-	switch ref & refKind {
-	case refEnv:
-		if int(i) < len(env.roles) {
-			b := env.roles[i].bits
-			return int(word) < len(b) && b[word]&bit != 0
-		}
-	case refOrg:
-		if word < p.width {
-			return le64(p.text[p.bitsAt+(i*p.width+word)*8:])&bit != 0
-		}
-	case refCombo:
-		for _, r := range p.combos[i] {
-			if p.has(env, r, perm) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (a *Authorizer) member(s *snapshot, org, user string) (*orgPart, *member) {
+func (a *Authorizer) member(s *snapshot, org, user string) (*orgPart, uint32, bool) {
 	p := s.orgs.find(strhash(org, a.seed), org)
 	if p == nil {
-		return nil, nil
+		return nil, 0, false
 	}
-	return p, p.find(uint32(strhash(user, a.seed)), user)
+	ref, ok := p.member(uint32(strhash(user, a.seed)), user)
+	return p, ref, ok
 }
 
 // Can reports whether user has an active membership in org one of whose
@@ -318,8 +146,8 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	if !ok {
 		return false
 	}
-	p, m := a.member(s, org, user)
-	return m != nil && p.has(s.env, m.ref, perm)
+	p, ref, ok := a.member(s, org, user)
+	return ok && p.has(s.env, ref, perm)
 }
 
 // CanAt is [Authorizer.Can] with the revision of the answer: it reflects
@@ -336,15 +164,15 @@ func (a *Authorizer) CanAt(org, user, permission string) (ok bool, revision int6
 // else.
 func (a *Authorizer) Claims(org, user string) (c Claims, ok bool) {
 	s := a.root.Load()
-	p, m := a.member(s, org, user)
-	if m == nil {
+	p, ref, ok := a.member(s, org, user)
+	if !ok {
 		return Claims{}, false
 	}
 	var refs []uint32
-	if m.ref&refKind == refCombo {
-		refs = p.combos[m.ref&refIndex]
+	if ref&refKind == refCombo {
+		refs = p.combos[ref&refIndex]
 	} else {
-		refs = []uint32{m.ref}
+		refs = []uint32{ref}
 	}
 	c = Claims{OrganizationID: org, Roles: make([]string, len(refs)), Permissions: []string{}}
 	for i, r := range refs {
@@ -395,17 +223,6 @@ func (a *Authorizer) ClaimsAt(org, user string) (c Claims, ok bool, revision int
 	revision = a.rev.Load()
 	c, ok = a.Claims(org, user)
 	return c, ok, revision
-}
-
-func (p *orgPart) slug(env *envPart, ref uint32) string {
-	i := ref & refIndex
-	if ref&refKind == refOrg {
-		return p.roleSlugs[i]
-	}
-	if int(i) < len(env.roles) {
-		return env.roles[i].slug
-	}
-	return ""
 }
 
 // Revision returns the watermark: the snapshot reflects every write
@@ -464,6 +281,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 		}
 		slices.SortStableFunc(ms, func(x, y Membership) int { return strings.Compare(x.OrganizationID, y.OrganizationID) })
 		idx := newOrgIndex(len(orgs))
+		mem := &slab{}
 		for _, org := range orgs {
 			var roles []Role
 			if org.HasOwnSettings() {
@@ -476,7 +294,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 			for j < len(ms) && ms[j].OrganizationID == org.ID {
 				j++
 			}
-			idx.insert(strhash(org.ID, a.seed), a.buildOrg(o.env.Revision, org, roles, ms[i:j]))
+			idx.insert(strhash(org.ID, a.seed), a.buildOrg(mem, org, roles, ms[i:j]))
 		}
 		a.root.Store(&snapshot{env: env, orgs: idx})
 		a.advance(o.env.Revision, true)
@@ -520,6 +338,11 @@ func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
 		}
 		e.roles[a.roleIDs[r.Slug]] = envRole{slug: strings.Clone(r.Slug), bits: a.bitset(r.Permissions), rank: pos}
 	}
+	e.width = uint64(len(a.permIDs)+63) / 64
+	e.bits = make([]uint64, max(1, len(e.roles)*int(e.width)))
+	for i, r := range e.roles {
+		copy(e.bits[i*int(e.width):], r.bits)
+	}
 	return e, nil
 }
 
@@ -553,180 +376,6 @@ func (a *Authorizer) bitset(slugs []string) []uint64 {
 	}
 	return slices.Clip(b)
 }
-
-// buildOrg builds the part of org, whose organization roles are roles and
-// whose active memberships are ms.
-func (a *Authorizer) buildOrg(rev int64, org Organization, roles []Role, ms []Membership) *orgPart {
-	size := 0
-	if len(ms) > 0 {
-		size = 2
-		for size < len(ms)+len(ms)/2 {
-			size <<= 1
-		}
-	}
-	p := newOrgPart(size)
-	p.rev, p.inherit = rev, !org.HasOwnSettings()
-	orgRoles := make(map[string]*Role, len(roles))
-	for i := range roles {
-		orgRoles[roles[i].Slug] = &roles[i]
-	}
-	held := map[string]uint32{} // organization role slug → index
-	var heldBits [][]uint64
-	ref := func(slug string) (uint32, bool) {
-		if !IsOrganizationRoleSlug(slug) {
-			return refEnv | a.roleID(slug), true
-		}
-		if i, ok := held[slug]; ok {
-			return refOrg | i, true
-		}
-		r, ok := orgRoles[slug]
-		if !ok {
-			return 0, false // not visible here (the invariants exclude it)
-		}
-		i := uint32(len(p.roleSlugs))
-		held[slug] = i
-		p.roleSlugs = append(p.roleSlugs, strings.Clone(slug))
-		heldBits = append(heldBits, a.bitset(r.Permissions))
-		return refOrg | i, true
-	}
-	combos := map[string]uint32{}
-	var key []byte
-	refOf := make([]uint32, len(ms))
-	for k, m := range ms {
-		if len(m.Roles) == 1 {
-			if r, ok := ref(m.Roles[0]); ok {
-				refOf[k] = r
-				continue
-			}
-		}
-		slugs := slices.Clone(m.Roles)
-		if !p.inherit {
-			sortByPriority(slugs, org.PriorityOrder)
-		} else {
-			slices.Sort(slugs)
-		}
-		var refs []uint32
-		for _, s := range slugs {
-			if r, ok := ref(s); ok {
-				refs = append(refs, r)
-			}
-		}
-		if len(refs) == 1 {
-			refOf[k] = refs[0]
-			continue
-		}
-		key = key[:0]
-		for _, x := range refs {
-			key = fmt.Appendf(key, "%d,", x)
-		}
-		i, ok := combos[string(key)]
-		if !ok {
-			i = uint32(len(p.combos))
-			combos[string(key)] = i
-			p.combos = append(p.combos, refs)
-		}
-		refOf[k] = refCombo | i
-	}
-	for _, b := range heldBits {
-		p.width = max(p.width, uint32(len(b)))
-	}
-	// The organization id, the user ids and the organization roles'
-	// bitsets share one allocation: a check compares the ids and may test
-	// a bit, and touches one piece of memory for all three.
-	n := len(org.ID) + 8*int(p.width)*len(heldBits)
-	for _, m := range ms {
-		n += len(m.UserID)
-	}
-	text := make([]byte, 0, n)
-	text = append(text, org.ID...)
-	for _, m := range ms {
-		text = append(text, m.UserID...)
-	}
-	p.bitsAt = uint32(len(text))
-	for _, b := range heldBits {
-		for w := range p.width {
-			var x uint64
-			if int(w) < len(b) {
-				x = b[w]
-			}
-			text = binary.LittleEndian.AppendUint64(text, x)
-		}
-	}
-	p.text = string(text)
-	p.id = p.text[:len(org.ID)]
-	off := len(org.ID)
-	for k, m := range ms {
-		p.insert(a.seed, off, len(m.UserID), refOf[k])
-		off += len(m.UserID)
-	}
-	return p
-}
-
-// Small member tables live in the same allocation as their part, so that
-// a check reads one piece of memory for both.
-type (
-	orgPart2 struct {
-		orgPart
-		table [2]member
-	}
-	orgPart4 struct {
-		orgPart
-		table [4]member
-	}
-	orgPart8 struct {
-		orgPart
-		table [8]member
-	}
-	orgPart16 struct {
-		orgPart
-		table [16]member
-	}
-	orgPart32 struct {
-		orgPart
-		table [32]member
-	}
-)
-
-// newOrgPart returns a part with a member table of size entries (0 or a
-// power of two).
-func newOrgPart(size int) *orgPart {
-	var p *orgPart
-	switch size {
-	case 0:
-		return &orgPart{}
-	case 2:
-		x := &orgPart2{}
-		p, x.members = &x.orgPart, x.table[:]
-	case 4:
-		x := &orgPart4{}
-		p, x.members = &x.orgPart, x.table[:]
-	case 8:
-		x := &orgPart8{}
-		p, x.members = &x.orgPart, x.table[:]
-	case 16:
-		x := &orgPart16{}
-		p, x.members = &x.orgPart, x.table[:]
-	case 32:
-		x := &orgPart32{}
-		p, x.members = &x.orgPart, x.table[:]
-	default:
-		p = &orgPart{members: make([]member, size)}
-	}
-	p.mask = uint32(size - 1)
-	return p
-}
-
-// insert adds the user whose id is p.text[at:at+n].
-func (p *orgPart) insert(seed uint64, at, n int, ref uint32) {
-	h := uint32(strhash(p.text[at:at+n], seed))
-	j := h & p.mask
-	for p.members[j].n != 0 {
-		j = (j + 1) & p.mask
-	}
-	p.members[j] = member{hash: h, ref: ref, at: uint32(at), n: uint32(n)}
-}
-
-// ---- applying changes ----
 
 // onCommit is the Service's commit hook.
 func (a *Authorizer) onCommit(events []Event) {
@@ -794,7 +443,7 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 			if err != nil {
 				return err
 			}
-			if idx := s.orgs.put(h, a.buildOrg(o.env.Revision, org, roles, ms)); idx != s.orgs {
+			if idx := s.orgs.put(h, a.buildOrg(nil, org, roles, ms)); idx != s.orgs {
 				s = &snapshot{env: s.env, orgs: idx}
 				a.root.Store(s)
 			}

@@ -455,3 +455,40 @@ func BenchmarkSnapshotMemory(b *testing.B) {
 	b.ReportMetric(bytes/float64(f.orgs*benchMembers), "bytes/membership")
 	b.ReportMetric(bytes/(1<<20), "MiB")
 }
+
+// BenchmarkCanRatio alternates BenchmarkCan's and BenchmarkCanBaseline's
+// loops, 1,024 checks at a time, and reports the ratio of their total
+// times: a measure that a busy or noisy machine affects less than two
+// benchmarks run one after the other.
+func BenchmarkCanRatio(b *testing.B) {
+	f := fixture(b, benchOrgs)
+	a := f.authorizer(b)
+	qs := f.queries()
+	if testing.Short() {
+		b.Skip()
+	}
+	baselineOnce.Do(func() { b.Fatal("run with BenchmarkCanBaseline") })
+	m := baseline
+	settle(b)
+	b.ResetTimer()
+	var tc, tb time.Duration
+	var ok bool
+	for i := 0; i < b.N; i += 1024 {
+		t0 := time.Now()
+		for k := i; k < i+1024; k++ {
+			q := &qs[k&(benchQueries-1)]
+			ok = a.Can(q.org, q.user, q.perm)
+		}
+		t1 := time.Now()
+		for k := i; k < i+1024; k++ {
+			q := &qs[k&(benchQueries-1)]
+			s, found := m[q.key]
+			ok = ok != (found && s[q.bit>>6]&(1<<(q.bit&63)) != 0)
+		}
+		tc, tb = tc+t1.Sub(t0), tb+time.Since(t1)
+	}
+	sink = ok
+	b.ReportMetric(float64(tc)/float64(tb), "can/baseline")
+	b.ReportMetric(float64(tc.Nanoseconds())/float64(b.N), "can-ns")
+	b.ReportMetric(float64(tb.Nanoseconds())/float64(b.N), "baseline-ns")
+}
