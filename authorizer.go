@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -92,6 +93,7 @@ type Authorizer struct {
 	mu      sync.Mutex
 	permIDs map[string]uint32
 	roleIDs map[string]uint32
+	scratch []byte             // where parts' records are built
 	pending map[int64]struct{} // applied revisions above the watermark
 	failed  error              // the last failed reload, until a full reload succeeds
 }
@@ -101,11 +103,12 @@ type Authorizer struct {
 // followed through a feed).
 const maxPending = 1 << 14
 
-// snapshot is what a check reads: the environment part and the index of
-// organization parts.
+// snapshot is what checks and claims read: the environment part, the
+// index of organization parts and the table of their member records.
 type snapshot struct {
-	env  *envPart
-	orgs *orgIndex
+	env     *envPart
+	orgs    *orgIndex
+	members *memberTable
 }
 
 // envPart is the environment-level part of a snapshot.
@@ -127,15 +130,6 @@ type envRole struct {
 	rank int // position in the environment priority order
 }
 
-func (a *Authorizer) member(s *snapshot, org, user string) (*orgPart, uint32, bool) {
-	p := s.orgs.find(strhash(org, a.seed), org)
-	if p == nil {
-		return nil, 0, false
-	}
-	ref, ok := p.member(uint32(strhash(user, a.seed)), user)
-	return p, ref, ok
-}
-
 // Can reports whether user has an active membership in org one of whose
 // roles grants the permission (SPEC 11.2). It takes no lock and does not
 // allocate. A user, organization or permission the authorizer does not
@@ -146,8 +140,8 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	if !ok {
 		return false
 	}
-	p, ref, ok := a.member(s, org, user)
-	return ok && p.has(s.env, ref, perm)
+	r := s.members.find(pairHash(org, user, a.seed), org, user)
+	return r != nil && r.grants(s.env, perm)
 }
 
 // CanAt is [Authorizer.Can] with the revision of the answer: it reflects
@@ -163,11 +157,11 @@ func (a *Authorizer) CanAt(org, user, permission string) (ok bool, revision int6
 // no active membership there. It allocates the claims' slices and nothing
 // else.
 func (a *Authorizer) Claims(org, user string) (c Claims, ok bool) {
-	s := a.root.Load()
-	p, ref, ok := a.member(s, org, user)
-	if !ok {
+	s, p, r := a.member(org, user)
+	if r == nil {
 		return Claims{}, false
 	}
+	ref := r.ref()
 	var refs []uint32
 	if ref&refKind == refCombo {
 		refs = p.combos[ref&refIndex]
@@ -208,14 +202,34 @@ func (a *Authorizer) Claims(org, user string) (c Claims, ok bool) {
 		c.Role = c.Roles[0]
 	}
 	for _, id := range s.env.sorted {
-		for _, r := range refs {
-			if p.has(s.env, r, id) {
-				c.Permissions = append(c.Permissions, s.env.permSlugs[id])
-				break
-			}
+		if r.grants(s.env, id) {
+			c.Permissions = append(c.Permissions, s.env.permSlugs[id])
 		}
 	}
 	return c, true
+}
+
+// member returns the snapshot read, the part of org and the record of
+// user's membership there, from the same version of the part. A writer
+// publishes a part before the records it holds, so a reader that finds
+// the record of another version is reading during a write, and tries
+// again.
+func (a *Authorizer) member(org, user string) (*snapshot, *orgPart, record) {
+	ho, hm := strhash(org, a.seed), pairHash(org, user, a.seed)
+	for try := 0; ; try++ {
+		s := a.root.Load()
+		p := s.orgs.find(ho, org)
+		if p == nil {
+			return s, nil, nil
+		}
+		r := s.members.find(hm, org, user)
+		if r == nil || p.holds(r) {
+			return s, p, r
+		}
+		if try > 100 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // ClaimsAt is [Authorizer.Claims] with the revision of the answer.
@@ -282,6 +296,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 		slices.SortStableFunc(ms, func(x, y Membership) int { return strings.Compare(x.OrganizationID, y.OrganizationID) })
 		idx := newOrgIndex(len(orgs))
 		mem := &slab{}
+		parts := make([]*orgPart, 0, len(orgs))
 		for _, org := range orgs {
 			var roles []Role
 			if org.HasOwnSettings() {
@@ -294,9 +309,17 @@ func (a *Authorizer) reload(ctx context.Context) error {
 			for j < len(ms) && ms[j].OrganizationID == org.ID {
 				j++
 			}
-			idx.insert(strhash(org.ID, a.seed), a.buildOrg(mem, org, roles, ms[i:j]))
+			p := a.buildOrg(mem, org, roles, ms[i:j])
+			idx.insert(strhash(org.ID, a.seed), p)
+			parts = append(parts, p)
 		}
-		a.root.Store(&snapshot{env: env, orgs: idx})
+		members := newMemberTable(len(ms))
+		for _, p := range parts {
+			records(p.block, func(r record) {
+				members.insert(pairHash(r.org(), r.user(), a.seed), &r[0])
+			})
+		}
+		a.root.Store(&snapshot{env: env, orgs: idx, members: members})
 		a.advance(o.env.Revision, true)
 		return nil
 	})
@@ -420,14 +443,13 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 			if err != nil {
 				return err
 			}
-			s = &snapshot{env: env, orgs: s.orgs}
+			s = &snapshot{env: env, orgs: s.orgs, members: s.members}
 			a.root.Store(s)
 		}
 		for _, id := range c.Organizations {
-			h := strhash(id, a.seed)
 			org, err := o.tx.Organization(ctx, id)
 			if errors.Is(err, ErrNotFound) {
-				s.orgs.remove(h, id)
+				s = a.replace(s, id, nil)
 				continue
 			}
 			if err != nil {
@@ -443,10 +465,7 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 			if err != nil {
 				return err
 			}
-			if idx := s.orgs.put(h, a.buildOrg(nil, org, roles, ms)); idx != s.orgs {
-				s = &snapshot{env: s.env, orgs: idx}
-				a.root.Store(s)
-			}
+			s = a.replace(s, id, a.buildOrg(nil, org, roles, ms))
 		}
 		return nil
 	})
@@ -456,6 +475,41 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 	}
 	a.advance(c.Revision, false)
 	return nil
+}
+
+// replace publishes p as the part of organization id, or removes the
+// organization when p is nil: first the part, then its records, then the
+// removal of the records of former members. It returns the snapshot to use
+// from now on, which it has published if it changed. Callers hold mu.
+func (a *Authorizer) replace(s *snapshot, id string, p *orgPart) *snapshot {
+	h := strhash(id, a.seed)
+	old := s.orgs.find(h, id)
+	orgs, members := s.orgs, s.members
+	if p == nil {
+		orgs.remove(h, id)
+	} else if orgs = orgs.put(h, p); orgs != s.orgs {
+		s = &snapshot{env: s.env, orgs: orgs, members: members}
+		a.root.Store(s)
+	}
+	now := map[string]bool{}
+	if p != nil {
+		records(p.block, func(r record) {
+			now[r.user()] = true
+			members = members.put(a.seed, r)
+		})
+	}
+	if members != s.members {
+		s = &snapshot{env: s.env, orgs: orgs, members: members}
+		a.root.Store(s)
+	}
+	if old != nil {
+		records(old.block, func(r record) {
+			if !now[r.user()] {
+				members.remove(a.seed, id, r.user())
+			}
+		})
+	}
+	return s
 }
 
 // advance records that every change up to revision r has been applied
