@@ -141,7 +141,7 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 		return false
 	}
 	r := s.members.find(pairHash(org, user, a.seed), org, user)
-	return r != nil && r.grants(s.env, perm)
+	return r != nil && grants(r, s.env, perm)
 }
 
 // CanAt is [Authorizer.Can] with the revision of the answer: it reflects
@@ -202,7 +202,7 @@ func (a *Authorizer) Claims(org, user string) (c Claims, ok bool) {
 		c.Role = c.Roles[0]
 	}
 	for _, id := range s.env.sorted {
-		if r.grants(s.env, id) {
+		if grants(&r[0], s.env, id) {
 			c.Permissions = append(c.Permissions, s.env.permSlugs[id])
 		}
 	}
@@ -222,8 +222,11 @@ func (a *Authorizer) member(org, user string) (*snapshot, *orgPart, record) {
 		if p == nil {
 			return s, nil, nil
 		}
-		r := s.members.find(hm, org, user)
-		if r == nil || p.holds(r) {
+		at := s.members.find(hm, org, user)
+		if at == nil {
+			return s, p, nil
+		}
+		if r := recordAt(at); p.holds(r) {
 			return s, p, r
 		}
 		if try > 100 {

@@ -12,34 +12,43 @@ import (
 // membership, in a few dozen contiguous bytes of its organization part's
 // block:
 //
-//	offset  size        field
-//	0       4           role reference (for claims)
-//	4       2           length of the organization id
-//	6       2           length of the user id
-//	8       2           width: words of the organization roles' bitset
-//	10      2           number of environment roles held
-//	12      8 × width   union of the permission bitsets of the
-//	                    organization roles held
-//	…       4 × max(n, 1) ids of the environment roles held (0 when none)
-//	…                   organization id, user id
-//	…                   zero bytes up to a multiple of 8, at least 24 bytes
+//	offset  size            field
+//	0       4               role reference (for claims)
+//	4       4               id of the first environment role held (0 when none)
+//	8       2               length of the organization id
+//	10      2               length of the user id
+//	12      2               width: words of the organization roles' bitset
+//	14      2               number of environment roles held
+//	16      8 × width       union of the permission bitsets of the
+//	                        organization roles held
+//	…       4 × (n-1)       ids of the other environment roles held
+//	…                       organization id, user id
+//	…                       zero bytes up to a multiple of 8, at least 24 bytes
 //
-// All numbers are little-endian. Records are written once, before the
-// part holding them is published, and never changed; a record is reached
-// through a pointer to its first byte, which keeps the whole block alive.
+// Numbers are little-endian. Records start at multiples of 8 in their
+// block, so the bitset words are aligned. They are written once, before
+// the part holding them is published, and never changed; a record is
+// reached through a pointer to its first byte, which keeps the whole block
+// alive.
 
-const recordHeader = 12
+const recordHeader = 16
 
-// recordLen returns the length of a record with the given field sizes.
-func recordLen(width, envRoles, orgLen, userLen int) int {
-	n := recordHeader + 8*width + 4*max(envRoles, 1) + orgLen + userLen
-	return max(24, (n+7)&^7)
+// recordLen returns the length of a record with the given field sizes,
+// and the offset of its organization id.
+func recordLen(width, envRoles, orgLen, userLen int) (n, idsAt int) {
+	idsAt = recordHeader + 8*width + 4*max(envRoles-1, 0)
+	return max(24, (idsAt+orgLen+userLen+7)&^7), idsAt
 }
 
 // appendRecord appends the record of user's membership in org.
 func appendRecord(b []byte, org, user string, ref uint32, orgBits []uint64, envRoles []uint32) []byte {
 	start := len(b)
+	first := uint32(0)
+	if len(envRoles) > 0 {
+		first = envRoles[0]
+	}
 	b = binary.LittleEndian.AppendUint32(b, ref)
+	b = binary.LittleEndian.AppendUint32(b, first)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(org)))
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(user)))
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(orgBits)))
@@ -47,67 +56,68 @@ func appendRecord(b []byte, org, user string, ref uint32, orgBits []uint64, envR
 	for _, w := range orgBits {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	for _, id := range envRoles {
+	for _, id := range envRoles[min(1, len(envRoles)):] {
 		b = binary.LittleEndian.AppendUint32(b, id)
-	}
-	if len(envRoles) == 0 {
-		b = binary.LittleEndian.AppendUint32(b, 0)
 	}
 	b = append(b, org...)
 	b = append(b, user...)
-	for len(b)-start < recordLen(len(orgBits), len(envRoles), len(org), len(user)) {
-		b = append(b, 0)
-	}
-	return b
+	n, _ := recordLen(len(orgBits), len(envRoles), len(org), len(user))
+	return append(b, make([]byte, n-(len(b)-start))...)
 }
 
 // record is a member record.
 type record []byte
 
+// header returns the header of the record p points to.
+func header(p *byte) *[recordHeader]byte { return (*[recordHeader]byte)(unsafe.Pointer(p)) }
+
+// fields returns the record's field sizes.
+func fields(h *[recordHeader]byte) (width, envRoles, orgLen, userLen int) {
+	return int(get16(h[12:])), int(get16(h[14:])), int(get16(h[8:])), int(get16(h[10:]))
+}
+
 // recordAt returns the record whose first byte p points to.
 func recordAt(p *byte) record {
-	h := unsafe.Slice(p, recordHeader)
-	n := recordLen(int(get16(h[8:])), int(get16(h[10:])), int(get16(h[4:])), int(get16(h[6:])))
+	n, _ := recordLen(fields(header(p)))
 	return unsafe.Slice(p, n)
 }
 
 func get16(b []byte) uint16 { return binary.LittleEndian.Uint16(b) }
-func get64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
-func (r record) ref() uint32   { return get32(r) }
-func (r record) width() uint64 { return uint64(get16(r[8:])) }
-func (r record) envRoles() int { return int(get16(r[10:])) }
+func (r record) ref() uint32 { return get32(r) }
 
-// idsAt returns the offset of the organization id.
-func (r record) idsAt() int { return recordHeader + 8*int(r.width()) + 4*max(r.envRoles(), 1) }
-
-func (r record) org() string {
-	at := r.idsAt()
-	return string(r[at : at+int(get16(r[4:]))])
+// ids returns the organization and user ids.
+func (r record) ids() (org, user string) {
+	w, e, n, m := fields(header(&r[0]))
+	_, at := recordLen(w, e, n, m)
+	return string(r[at : at+n]), string(r[at+n : at+n+m])
 }
 
-func (r record) user() string {
-	at := r.idsAt() + int(get16(r[4:]))
-	return string(r[at : at+int(get16(r[6:]))])
+func (r record) org() string  { o, _ := r.ids(); return o }
+func (r record) user() string { _, u := r.ids(); return u }
+
+// is reports whether the record p points to is the membership of user in
+// org.
+func is(p *byte, org, user string) bool {
+	w, e, n, m := fields(header(p))
+	_, at := recordLen(w, e, n, m)
+	ids := unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(p), at)), n+m)
+	return n == len(org) && m == len(user) && ids[:n] == org && ids[n:] == user
 }
 
-// is reports whether r is the membership of user in org.
-func (r record) is(org, user string) bool {
-	at, n, m := r.idsAt(), int(get16(r[4:])), int(get16(r[6:]))
-	return n == len(org) && m == len(user) && string(r[at:at+n]) == org && string(r[at+n:at+n+m]) == user
-}
-
-// grants reports whether the roles of r grant permission id perm. The
-// organization roles' word and the first environment role's word are
-// read at clamped offsets and masked rather than branched on.
-func (r record) grants(env *envPart, perm uint32) bool {
-	word := uint64(perm >> 6)
-	width, n := r.width(), r.envRoles()
-	ow := get64(r[recordHeader+8*min(word, max(width, 1)-1):]) & ltMask(word, width)
-	at := recordHeader + 8*int(width)
-	ew := env.word(uint64(get32(r[at:])), word) & -uint64(min(n, 1))
-	for k := 1; k < n; k++ { // several environment roles: rare
-		ew |= env.word(uint64(get32(r[at+4*k:])), word)
+// grants reports whether the roles of the record p points to grant
+// permission id perm. The organization roles' word and the first
+// environment role's word are read at clamped offsets and masked rather
+// than branched on.
+func grants(p *byte, env *envPart, perm uint32) bool {
+	h := header(p)
+	word, width, n := uint64(perm>>6), uint64(get16(h[12:])), int(get16(h[14:]))
+	ow := *(*uint64)(unsafe.Add(unsafe.Pointer(p), recordHeader+8*min(word, max(width, 1)-1))) &
+		ltMask(word, width)
+	ew := env.word(uint64(get32(h[4:])), word) & -uint64(min(n, 1))
+	for k := range max(n-1, 0) { // several environment roles: rare
+		at := recordHeader + 8*int(width) + 4*k
+		ew |= env.word(uint64(*(*uint32)(unsafe.Add(unsafe.Pointer(p), at))), word)
 	}
 	return (ow|ew)>>(perm&63)&1 != 0
 }
@@ -162,18 +172,16 @@ func pairHash(org, user string, seed uint64) uint64 {
 }
 
 // find returns the record of user's membership in org, or nil.
-func (t *memberTable) find(h uint64, org, user string) record {
+func (t *memberTable) find(h uint64, org, user string) *byte {
 	es, i := t.entries, h&t.mask
 	i1, i2 := next2(i, t.mask)
 	j := (i + pick(h, es[i].hash.Load(), es[i1].hash.Load(), es[i2].hash.Load())) & t.mask
-	if p := es[j].rec.Load(); p != nil && p != removed {
-		if r := recordAt(p); r.is(org, user) {
-			return r
-		}
+	if p := es[j].rec.Load(); p != nil && p != removed && is(p, org, user) {
+		return p
 	}
 	if e := t.entry(h, org, user); e != nil {
 		if p := e.rec.Load(); p != removed {
-			return recordAt(p)
+			return p
 		}
 	}
 	return nil
@@ -187,7 +195,7 @@ func (t *memberTable) entry(h uint64, org, user string) *memberEntry {
 		if p == nil {
 			return nil
 		}
-		if p != removed && e.hash.Load() == h && recordAt(p).is(org, user) {
+		if p != removed && e.hash.Load() == h && is(p, org, user) {
 			return e
 		}
 	}
@@ -208,7 +216,7 @@ func (t *memberTable) insert(h uint64, p *byte) {
 // the table to use from now on: t, or a larger copy when t was full, which
 // the caller must publish. Callers hold the authorizer's mu.
 func (t *memberTable) put(seed uint64, r record) *memberTable {
-	org, user := r.org(), r.user()
+	org, user := r.ids()
 	h := pairHash(org, user, seed)
 	if e := t.entry(h, org, user); e != nil {
 		e.rec.Store(&r[0])
