@@ -470,6 +470,15 @@ func TestAuthorizerConcurrent(t *testing.T) {
 					w.auth.Can("acme", "ana", "docs:read")
 					w.auth.Claims("acme", "ana")
 					w.auth.Can("org-new", "cy", "docs:read")
+					// What the writers are changing, and the member
+					// table growing under them.
+					for i := range 4 {
+						org, user := fmt.Sprintf("org%d", i), fmt.Sprint("u", i*3)
+						w.auth.Can(org, user, "docs:read")
+						if c, ok := w.auth.Claims(org, user); ok && (c.OrganizationID != org || c.Role == "") {
+							t.Errorf("Claims(%q, %q) = %+v", org, user, c)
+						}
+					}
 				}
 			}
 		})
