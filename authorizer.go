@@ -35,10 +35,10 @@ import (
 // A check at scale waits for memory, and the speed of a run of checks is
 // how many of those waits overlap. So a check reads two places that are
 // not in cache — the table entry and the record, which lies in one piece
-// of memory — and chooses among the table entries it reads, and between
-// the kinds of role, with arithmetic rather than with branches on data it
-// waits for. At 1,000,000 memberships the snapshot takes about 110 bytes
-// per membership.
+// of memory — and chooses among the table entries it reads, and combines
+// the environment role's and the organization roles' bitset words, with
+// arithmetic rather than with branches on data it waits for. At 1,000,000
+// memberships the snapshot takes about 115 bytes per membership.
 //
 // # Writing
 //

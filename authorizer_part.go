@@ -46,13 +46,11 @@ func (p *orgPart) holds(r record) bool {
 
 // ---- branch-free selection ----
 //
-// A check at scale waits for memory: the organization's index entry, its
-// part, its block. Consecutive checks overlap their waits only as long as
-// the processor does not mispredict a branch that depends on what it is
-// waiting for, so the lookups below choose among candidates with
-// arithmetic where the outcome is not predictable (which of a few entries
-// holds the key, which kind of role a member holds), and branch only where
-// it is (the key is found, the bounds hold).
+// A check at scale waits for memory, and consecutive checks overlap their
+// waits only as long as the processor does not mispredict a branch that
+// depends on what it is waiting for. So lookups choose among the few
+// entries that may hold a key with arithmetic, and branch only where the
+// outcome is predictable (the key is found, the bounds hold).
 
 // ne returns 1 when a != b and 0 otherwise.
 func ne(a, b uint64) uint64 {
@@ -60,15 +58,9 @@ func ne(a, b uint64) uint64 {
 	return (d | -d) >> 63
 }
 
-// eqMask returns all ones when a == b and zero otherwise.
-func eqMask(a, b uint64) uint64 { return ne(a, b) - 1 }
-
 // ltMask returns all ones when a < b and zero otherwise; a and b are below
 // 1<<63.
 func ltMask(a, b uint64) uint64 { return uint64(int64(a-b) >> 63) }
-
-// choose returns y where mask is all ones and x where it is zero.
-func choose(x, y, mask uint64) uint64 { return x&^mask | y&mask }
 
 // next2 returns the two entries after i in a table of mask+1.
 func next2(i, mask uint64) (i1, i2 uint64) { return (i + 1) & mask, (i + 2) & mask }

@@ -1,0 +1,131 @@
+package rbac
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// testEnv returns an environment part whose role i grants the permission
+// ids in grants[i].
+func testEnv(perms int, grants ...[]uint32) *envPart {
+	e := &envPart{roles: make([]envRole, len(grants)), width: uint64(perms+63) / 64}
+	e.bits = make([]uint64, max(1, len(grants)*int(e.width)))
+	for i, g := range grants {
+		for _, p := range g {
+			e.bits[i*int(e.width)+int(p/64)] |= 1 << (p % 64)
+		}
+	}
+	return e
+}
+
+func TestRecords(t *testing.T) {
+	const perms = 300 // five words
+	env := testEnv(perms, []uint32{0, 63}, []uint32{64, 299}, []uint32{128})
+	type member struct {
+		org, user string
+		orgBits   []uint64
+		envRoles  []uint32
+		want      []uint32 // the permissions granted
+	}
+	long := strings.Repeat("x", 200)
+	members := []member{
+		{org: "o", user: "u", want: nil},
+		{org: "acme", user: "user_1", envRoles: []uint32{0}, want: []uint32{0, 63}},
+		{org: "org_01EHZNVPK3SFK441A1RGBFSHRT", user: "user_01E4ZCR3C56J083X43JQXF3JK5",
+			envRoles: []uint32{1, 2}, want: []uint32{64, 128, 299}},
+		{org: "org_000001", user: "user_00000001", orgBits: []uint64{1 << 5, 0, 1 << 2},
+			want: []uint32{5, 130}},
+		{org: "org_000001", user: "user_00000002", orgBits: []uint64{1 << 5},
+			envRoles: []uint32{2, 0, 1}, want: []uint32{0, 5, 63, 64, 128, 299}},
+		{org: long, user: long + "y", orgBits: []uint64{0, 0, 0, 0, 1 << 43}, want: []uint32{299}},
+		// A role the environment part does not know grants nothing.
+		{org: "acme", user: "ghost", envRoles: []uint32{7}, want: nil},
+	}
+	var block []byte
+	for i, m := range members {
+		block = appendRecord(block, m.org, m.user, uint32(i), m.orgBits, m.envRoles)
+		if len(block)%8 != 0 {
+			t.Fatalf("record %d ends at %d, not a multiple of 8", i, len(block))
+		}
+	}
+	var got []record
+	records(block, func(r record) { got = append(got, r) })
+	if len(got) != len(members) {
+		t.Fatalf("records: %d, want %d", len(got), len(members))
+	}
+	for i, m := range members {
+		r := got[i]
+		if org, user := r.ids(); org != m.org || user != m.user || r.ref() != uint32(i) {
+			t.Errorf("record %d: ids %q %q ref %d, want %q %q %d", i, org, user, r.ref(), m.org, m.user, i)
+		}
+		if !is(&r[0], m.org, m.user) {
+			t.Errorf("record %d: is(%q, %q) = false", i, m.org, m.user)
+		}
+		for _, o := range [][2]string{
+			{m.org + "x", m.user}, {m.org, m.user + "x"}, {m.user, m.org},
+			{m.org[:len(m.org)-1], m.org[len(m.org)-1:] + m.user}, // same bytes, other split
+			{strings.ToUpper(m.org), m.user},
+		} {
+			if o != [2]string{m.org, m.user} && is(&r[0], o[0], o[1]) {
+				t.Errorf("record %d: is(%q, %q) = true", i, o[0], o[1])
+			}
+		}
+		for p := uint32(0); p < perms+70; p++ {
+			want := false
+			for _, w := range m.want {
+				want = want || w == p
+			}
+			if g := grants(&r[0], env, p); g != want {
+				t.Errorf("record %d (%s): grants(%d) = %v, want %v", i, fmt.Sprint(m.want), p, g, want)
+			}
+		}
+	}
+}
+
+func TestMemberTable(t *testing.T) {
+	// Growing from the smallest table, replacing and removing entries.
+	const seed = 11
+	tab := newMemberTable(0)
+	put := func(org, user string, ref uint32) {
+		b := appendRecord(nil, org, user, ref, nil, []uint32{ref})
+		tab = tab.put(seed, record(b))
+	}
+	find := func(org, user string) (uint32, bool) {
+		p := tab.find(pairHash(org, user, seed), org, user)
+		if p == nil {
+			return 0, false
+		}
+		return recordAt(p).ref(), true
+	}
+	for i := range 500 {
+		put(fmt.Sprint("org", i%7), fmt.Sprint("user", i), uint32(i))
+	}
+	for i := range 500 {
+		if i%3 == 0 {
+			tab.remove(seed, fmt.Sprint("org", i%7), fmt.Sprint("user", i))
+		}
+		if i%3 == 1 {
+			put(fmt.Sprint("org", i%7), fmt.Sprint("user", i), uint32(i+1000))
+		}
+	}
+	for i := range 500 {
+		ref, ok := find(fmt.Sprint("org", i%7), fmt.Sprint("user", i))
+		want, wantOK := uint32(i), true
+		switch i % 3 {
+		case 0:
+			want, wantOK = 0, false
+		case 1:
+			want = uint32(i + 1000)
+		}
+		if ref != want || ok != wantOK {
+			t.Errorf("user%d: %d %v, want %d %v", i, ref, ok, want, wantOK)
+		}
+		if _, ok := find(fmt.Sprint("org", (i+1)%7), fmt.Sprint("user", i)); ok {
+			t.Errorf("user%d found in another organization", i)
+		}
+	}
+	if tab.live != 500-167 {
+		t.Errorf("live = %d, want %d", tab.live, 500-167)
+	}
+}
