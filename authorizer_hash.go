@@ -58,7 +58,10 @@ func small(s string) uint64 {
 }
 
 // permTable maps permission slugs to ids: open addressing, at most half
-// full, a few kilobytes that stay in cache.
+// full, a few kilobytes that stay in cache. A slug of 8 to 16 bytes — most
+// are — is held as the two overlapping little-endian words that cover it,
+// which serve as its hash and compare as two integers: no string hash, no
+// call.
 type permTable struct {
 	seed    uint64
 	mask    uint64
@@ -66,8 +69,10 @@ type permTable struct {
 }
 
 type permEntry struct {
-	slug string // "" marks an empty entry
-	id   uint32
+	w0, w1 uint64 // the words of a short slug
+	n      uint32 // the slug's length; 0 marks an empty entry
+	id     uint32
+	slug   string
 }
 
 func newPermTable(seed uint64, n int) *permTable {
@@ -78,22 +83,35 @@ func newPermTable(seed uint64, n int) *permTable {
 	return &permTable{seed: seed, mask: uint64(size - 1), entries: make([]permEntry, size)}
 }
 
+// key returns the hash of slug and, when it has 8 to 16 bytes, the words
+// that cover it (short).
+func (t *permTable) key(slug string) (h, w0, w1 uint64, short bool) {
+	if n := len(slug); n >= 8 && n <= 16 {
+		w0, w1 = le64(slug), le64(slug[n-8:])
+		return mix(w0^t.seed, w1^uint64(n)^0xe7037ed1a0b428db), w0, w1, true
+	}
+	return strhash(slug, t.seed), 0, 0, false
+}
+
 func (t *permTable) put(slug string, id uint32) {
-	i := strhash(slug, t.seed) & t.mask
-	for t.entries[i].slug != "" && t.entries[i].slug != slug {
+	h, w0, w1, _ := t.key(slug)
+	i := h & t.mask
+	for t.entries[i].n != 0 && t.entries[i].slug != slug {
 		i = (i + 1) & t.mask
 	}
-	t.entries[i] = permEntry{slug: slug, id: id}
+	t.entries[i] = permEntry{w0: w0, w1: w1, n: uint32(len(slug)), id: id, slug: slug}
 }
 
 func (t *permTable) get(slug string) (uint32, bool) {
-	for i := strhash(slug, t.seed) & t.mask; ; i = (i + 1) & t.mask {
+	h, w0, w1, short := t.key(slug)
+	n := uint32(len(slug))
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
-		if e.slug == slug {
-			return e.id, e.slug != ""
-		}
-		if e.slug == "" {
+		if e.n == 0 {
 			return 0, false
+		}
+		if e.n == n && (short && e.w0 == w0 && e.w1 == w1 || !short && e.slug == slug) {
+			return e.id, true
 		}
 	}
 }

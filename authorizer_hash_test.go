@@ -50,13 +50,30 @@ func TestStrhash(t *testing.T) {
 }
 
 func TestPermTable(t *testing.T) {
-	tab := newPermTable(3, 300)
+	tab := newPermTable(3, 340)
 	for i := range 300 {
 		tab.put(fmt.Sprintf("res%d:read", i), uint32(i))
 	}
 	for i := range 300 {
 		if id, ok := tab.get(fmt.Sprintf("res%d:read", i)); !ok || id != uint32(i) {
 			t.Errorf("get(res%d:read) = %d, %v", i, id, ok)
+		}
+	}
+	// Short slugs compare as words: every length, and slugs that differ
+	// in one byte.
+	for n := 1; n <= 40; n++ {
+		a := strings.Repeat("a", n)
+		tab.put(a, uint32(1000+n))
+		for k := range n {
+			b := a[:k] + "b" + a[k+1:]
+			if _, ok := tab.get(b); ok {
+				t.Errorf("get(%q) found", b)
+			}
+		}
+	}
+	for n := 1; n <= 40; n++ {
+		if id, ok := tab.get(strings.Repeat("a", n)); !ok || id != uint32(1000+n) {
+			t.Errorf("get(%d a's) = %d, %v", n, id, ok)
 		}
 	}
 	for _, s := range []string{"", "res300:read", "res1:write"} {
