@@ -118,7 +118,6 @@ type snapshot struct {
 
 // envPart is the environment-level part of a snapshot.
 type envPart struct {
-	rev       int64
 	perms     *permTable // live permission slug → id
 	permSlugs []string   // id → slug; "" for a deleted permission
 	sorted    []uint32   // ids of the live permissions, by slug
@@ -131,7 +130,6 @@ type envPart struct {
 
 type envRole struct {
 	slug string
-	bits []uint64
 	rank int // position in the environment priority order
 }
 
@@ -145,7 +143,7 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	if !ok {
 		return false
 	}
-	r := s.members.find(pairHash(org, user, a.seed), org, user)
+	r := findMember(s.members, pairHash(org, user, a.seed), org, user)
 	return r != nil && grants(r, s.env, perm)
 }
 
@@ -223,11 +221,11 @@ func (a *Authorizer) member(org, user string) (*snapshot, *orgPart, record) {
 	ho, hm := strhash(org, a.seed), pairHash(org, user, a.seed)
 	for try := 0; ; try++ {
 		s := a.root.Load()
-		p := s.orgs.find(ho, org)
+		p := findOrg(s.orgs, ho, org)
 		if p == nil {
 			return s, nil, nil
 		}
-		at := s.members.find(hm, org, user)
+		at := findMember(s.members, hm, org, user)
 		if at == nil {
 			return s, p, nil
 		}
@@ -324,7 +322,8 @@ func (a *Authorizer) reload(ctx context.Context) error {
 		members := newMemberTable(len(ms))
 		for _, p := range parts {
 			records(p.block, func(r record) {
-				members.insert(pairHash(r.org(), r.user(), a.seed), &r[0])
+				org, user := r.ids()
+				members.insert(pairHash(org, user, a.seed), &r[0])
 			})
 		}
 		a.root.Store(&snapshot{env: env, orgs: idx, members: members})
@@ -347,7 +346,7 @@ func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &envPart{rev: o.env.Revision, perms: newPermTable(a.seed, len(perms))}
+	e := &envPart{perms: newPermTable(a.seed, len(perms))}
 	for _, p := range perms { // sorted by slug
 		e.sorted = append(e.sorted, a.permID(p.Slug))
 	}
@@ -362,17 +361,20 @@ func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
 		a.roleID(r.Slug)
 	}
 	e.roles = make([]envRole, len(a.roleIDs))
+	bits := make([][]uint64, len(a.roleIDs))
 	for _, r := range roles {
 		pos, ok := order[r.Slug]
 		if !ok {
 			pos = len(o.env.PriorityOrder)
 		}
-		e.roles[a.roleIDs[r.Slug]] = envRole{slug: strings.Clone(r.Slug), bits: a.bitset(r.Permissions), rank: pos}
+		id := a.roleIDs[r.Slug]
+		e.roles[id] = envRole{slug: strings.Clone(r.Slug), rank: pos}
+		bits[id] = a.bitset(r.Permissions) // may intern new permission ids
 	}
 	e.width = uint64(len(a.permIDs)+63) / 64
 	e.bits = make([]uint64, max(1, len(e.roles)*int(e.width)))
-	for i, r := range e.roles {
-		copy(e.bits[i*int(e.width):], r.bits)
+	for i, b := range bits {
+		copy(e.bits[i*int(e.width):], b)
 	}
 	return e, nil
 }
@@ -491,19 +493,20 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 // from now on, which it has published if it changed. Callers hold mu.
 func (a *Authorizer) replace(s *snapshot, id string, p *orgPart) *snapshot {
 	h := strhash(id, a.seed)
-	old := s.orgs.find(h, id)
+	old := findOrg(s.orgs, h, id)
 	orgs, members := s.orgs, s.members
 	if p == nil {
-		orgs.remove(h, id)
-	} else if orgs = orgs.put(h, p); orgs != s.orgs {
+		orgs.remove(h, isOrg(id))
+	} else if orgs = orgs.put(h, p, isOrg(id)); orgs != s.orgs {
 		s = &snapshot{env: s.env, orgs: orgs, members: members}
 		a.root.Store(s)
 	}
 	now := map[string]bool{}
 	if p != nil {
 		records(p.block, func(r record) {
-			now[r.user()] = true
-			members = members.put(a.seed, r)
+			_, user := r.ids()
+			now[user] = true
+			members = putRecord(members, a.seed, r)
 		})
 	}
 	if members != s.members {
@@ -512,8 +515,8 @@ func (a *Authorizer) replace(s *snapshot, id string, p *orgPart) *snapshot {
 	}
 	if old != nil {
 		records(old.block, func(r record) {
-			if !now[r.user()] {
-				members.remove(a.seed, id, r.user())
+			if _, user := r.ids(); !now[user] {
+				members.remove(pairHash(id, user, a.seed), isMember(id, user))
 			}
 		})
 	}

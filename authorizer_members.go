@@ -2,7 +2,6 @@ package rbac
 
 import (
 	"encoding/binary"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -93,9 +92,6 @@ func (r record) ids() (org, user string) {
 	return string(r[at : at+n]), string(r[at+n : at+n+m])
 }
 
-func (r record) org() string  { o, _ := r.ids(); return o }
-func (r record) user() string { _, u := r.ids(); return u }
-
 // is reports whether the record p points to is the membership of user in
 // org.
 func is(p *byte, org, user string) bool {
@@ -140,106 +136,37 @@ func records(b []byte, f func(record)) {
 
 // ---- the table of member records ----
 
-// memberTable maps an organization and user id pair to its member record:
-// open addressing on the pair's hash, at most half full counting removed
-// entries, updated in place like the organization index (see orgIndex).
-type memberTable struct {
-	mask    uint64
-	live    int // writers only
-	used    int // live and removed entries; writers only
-	entries []memberEntry
-}
-
-type memberEntry struct {
-	hash atomic.Uint64
-	rec  atomic.Pointer[byte]
-}
+// memberTable maps an organization and user id pair to its member record.
+type memberTable = table[byte]
 
 // removed is the record of a removed entry; it matches no membership.
 var removed = &make([]byte, 24)[0]
 
-func newMemberTable(n int) *memberTable {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	return &memberTable{mask: uint64(size - 1), entries: make([]memberEntry, size)}
-}
+func newMemberTable(n int) *memberTable { return newTable(n, removed) }
 
 // pairHash hashes an organization and user id pair.
 func pairHash(org, user string, seed uint64) uint64 {
 	return strhash(user, strhash(org, seed))
 }
 
-// find returns the record of user's membership in org, or nil.
-func (t *memberTable) find(h uint64, org, user string) *byte {
-	es, i := t.entries, h&t.mask
-	i1, i2 := next2(i, t.mask)
-	j := (i + pick(h, es[i].hash.Load(), es[i1].hash.Load(), es[i2].hash.Load())) & t.mask
-	if p := es[j].rec.Load(); p != nil && p != removed && is(p, org, user) {
+// isMember returns the key of user's membership in org.
+func isMember(org, user string) func(*byte) bool {
+	return func(p *byte) bool { return is(p, org, user) }
+}
+
+// findMember returns the record of user's membership in org, whose pair
+// hash is h, or nil. The common case, the candidate entry, makes no call
+// through a function value.
+func findMember(t *memberTable, h uint64, org, user string) *byte {
+	if p := t.candidate(h); p != nil && is(p, org, user) {
 		return p
 	}
-	if e := t.entry(h, org, user); e != nil {
-		if p := e.rec.Load(); p != removed {
-			return p
-		}
-	}
-	return nil
+	return t.probe(h, isMember(org, user))
 }
 
-// entry returns the entry of user's membership in org, or nil.
-func (t *memberTable) entry(h uint64, org, user string) *memberEntry {
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := &t.entries[i]
-		p := e.rec.Load()
-		if p == nil {
-			return nil
-		}
-		if p != removed && e.hash.Load() == h && is(p, org, user) {
-			return e
-		}
-	}
-}
-
-func (t *memberTable) insert(h uint64, p *byte) {
-	i := h & t.mask
-	for t.entries[i].rec.Load() != nil {
-		i = (i + 1) & t.mask
-	}
-	t.entries[i].hash.Store(h)
-	t.entries[i].rec.Store(p)
-	t.live++
-	t.used++
-}
-
-// put publishes r, replacing the record of the same membership. It returns
-// the table to use from now on: t, or a larger copy when t was full, which
-// the caller must publish. Callers hold the authorizer's mu.
-func (t *memberTable) put(seed uint64, r record) *memberTable {
+// putRecord publishes r, replacing the record of the same membership, and
+// returns the table to use from now on (see table.put).
+func putRecord(t *memberTable, seed uint64, r record) *memberTable {
 	org, user := r.ids()
-	h := pairHash(org, user, seed)
-	if e := t.entry(h, org, user); e != nil {
-		e.rec.Store(&r[0])
-		return t
-	}
-	if 2*(t.used+1) > len(t.entries) {
-		nt := newMemberTable(t.live + 1)
-		for i := range t.entries {
-			e := &t.entries[i]
-			if p := e.rec.Load(); p != nil && p != removed {
-				nt.insert(e.hash.Load(), p)
-			}
-		}
-		t = nt
-	}
-	t.insert(h, &r[0])
-	return t
-}
-
-// remove drops user's membership in org. Callers hold the authorizer's mu.
-func (t *memberTable) remove(seed uint64, org, user string) {
-	if e := t.entry(pairHash(org, user, seed), org, user); e != nil {
-		e.rec.Store(removed)
-		t.live--
-	}
+	return t.put(pairHash(org, user, seed), &r[0], isMember(org, user))
 }

@@ -89,10 +89,10 @@ func TestMemberTable(t *testing.T) {
 	tab := newMemberTable(0)
 	put := func(org, user string, ref uint32) {
 		b := appendRecord(nil, org, user, ref, nil, []uint32{ref})
-		tab = tab.put(seed, record(b))
+		tab = putRecord(tab, seed, record(b))
 	}
 	find := func(org, user string) (uint32, bool) {
-		p := tab.find(pairHash(org, user, seed), org, user)
+		p := findMember(tab, pairHash(org, user, seed), org, user)
 		if p == nil {
 			return 0, false
 		}
@@ -103,7 +103,8 @@ func TestMemberTable(t *testing.T) {
 	}
 	for i := range 500 {
 		if i%3 == 0 {
-			tab.remove(seed, fmt.Sprint("org", i%7), fmt.Sprint("user", i))
+			org, user := fmt.Sprint("org", i%7), fmt.Sprint("user", i)
+			tab.remove(pairHash(org, user, seed), isMember(org, user))
 		}
 		if i%3 == 1 {
 			put(fmt.Sprint("org", i%7), fmt.Sprint("user", i), uint32(i+1000))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -76,106 +75,24 @@ func pick(h, h0, h1, h2 uint64) uint64 {
 
 // ---- index of organization parts ----
 
-// orgIndex is an open-addressing table of organization parts, at most half
-// full counting deleted entries. Entries are updated in place with atomic
-// stores: a changed organization replaces its part's pointer; a new one
-// fills an empty entry (hash first, then pointer, so a reader that sees the
-// pointer sees the hash); a deleted one gets the deleted marker. When the
-// table is half full a copy twice as large replaces it (amortized O(1) per
-// organization added, and never a copy per write).
-type orgIndex struct {
-	mask    uint64
-	live    int // writers only
-	used    int // live and deleted entries; writers only
-	entries []orgEntry
-}
-
-type orgEntry struct {
-	hash atomic.Uint64
-	part atomic.Pointer[orgPart]
-}
+// orgIndex maps organization ids to their parts.
+type orgIndex = table[orgPart]
 
 // deleted marks the entry of a deleted organization: its id "" matches no
-// organization, and probing goes on past it.
+// organization.
 var deleted = &orgPart{}
 
-func newOrgIndex(n int) *orgIndex {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	return &orgIndex{mask: uint64(size - 1), entries: make([]orgEntry, size)}
-}
+func newOrgIndex(n int) *orgIndex { return newTable(n, deleted) }
 
-// find returns the part of organization id, or nil.
-func (x *orgIndex) find(h uint64, id string) *orgPart {
-	es, i := x.entries, h&x.mask
-	i1, i2 := next2(i, x.mask)
-	j := (i + pick(h, es[i].hash.Load(), es[i1].hash.Load(), es[i2].hash.Load())) & x.mask
-	// A writer may replace the part after the hash was read: the newer
-	// part is as good an answer.
-	if p := es[j].part.Load(); p != nil && p.id == id {
+// isOrg returns the key of organization id.
+func isOrg(id string) func(*orgPart) bool { return func(p *orgPart) bool { return p.id == id } }
+
+// findOrg returns the part of organization id, whose hash is h, or nil.
+func findOrg(x *orgIndex, h uint64, id string) *orgPart {
+	if p := x.candidate(h); p != nil && p.id == id {
 		return p
 	}
-	if e := x.entry(h, id); e != nil {
-		return e.part.Load()
-	}
-	return nil
-}
-
-// entry returns the entry of organization id, or nil.
-func (x *orgIndex) entry(h uint64, id string) *orgEntry {
-	for i := h & x.mask; ; i = (i + 1) & x.mask {
-		e := &x.entries[i]
-		p := e.part.Load()
-		if p == nil {
-			return nil
-		}
-		if e.hash.Load() == h && p.id == id {
-			return e
-		}
-	}
-}
-
-func (x *orgIndex) insert(h uint64, p *orgPart) {
-	i := h & x.mask
-	for x.entries[i].part.Load() != nil {
-		i = (i + 1) & x.mask
-	}
-	x.entries[i].hash.Store(h)
-	x.entries[i].part.Store(p)
-	x.live++
-	x.used++
-}
-
-// put publishes p, replacing the part of the same organization. It
-// returns the index to use from now on: x, or a larger copy when x was
-// full, which the caller must publish. Callers hold the authorizer's mu.
-func (x *orgIndex) put(h uint64, p *orgPart) *orgIndex {
-	if e := x.entry(h, p.id); e != nil {
-		e.part.Store(p)
-		return x
-	}
-	if 2*(x.used+1) > len(x.entries) {
-		nx := newOrgIndex(x.live + 1)
-		for i := range x.entries {
-			e := &x.entries[i]
-			if q := e.part.Load(); q != nil && q != deleted {
-				nx.insert(e.hash.Load(), q)
-			}
-		}
-		x = nx
-	}
-	x.insert(h, p)
-	return x
-}
-
-// remove drops the organization id. Callers hold the authorizer's mu.
-func (x *orgIndex) remove(h uint64, id string) {
-	if e := x.entry(h, id); e != nil {
-		e.part.Store(deleted)
-		x.live--
-	}
+	return x.probe(h, isOrg(id))
 }
 
 // ---- reading a part ----
