@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // An Authorizer answers permission checks and session claims for one
@@ -88,7 +89,7 @@ import (
 type Authorizer struct {
 	svc  *Service
 	env  string
-	seed uint64 // of strhash
+	seed uint64 // of idHash
 
 	root atomic.Pointer[snapshot]
 	rev  atomic.Int64 // the watermark
@@ -139,11 +140,85 @@ type envRole struct {
 // know is a plain false.
 func (a *Authorizer) Can(org, user, permission string) bool {
 	s := a.root.Load()
+	no, nu, np := len(org), len(user), len(permission)
+	if !covered(no) || !covered(nu) || !covered(np) {
+		return s.can(org, user, permission, a.seed)
+	}
+	// This is s.can for ids and a slug of 8 to 32 bytes, written out as
+	// one function without calls (the ends and middle parts of fold and
+	// differ are inlined): the pair hash of the ids, the one table entry
+	// pick chooses, the record's header, a compare of the record's ids
+	// with the query's, the permission's id, the bitset words. Anything
+	// else (a record that is not in the candidate entry, several
+	// environment roles) goes the general way.
+	po, pu, pp := data(org), data(user), data(permission)
+	ho, hu := foldEnds(po, no, a.seed), foldEnds(pu, nu, a.seed^userSeed)
+	if no > 16 {
+		ho ^= foldMiddle(po, no, a.seed)
+	}
+	if nu > 16 {
+		hu ^= foldMiddle(pu, nu, a.seed^userSeed)
+	}
+	h := ho ^ hu
+	t := s.members
+	es, i := t.entries, h&t.mask
+	i1, i2 := next2(i, t.mask)
+	p := unsafe.Pointer(es[(i+pick(h, es[i].hash.Load(), es[i1].hash.Load(), es[i2].hash.Load()))&t.mask].v.Load())
+	if p == nil {
+		return s.can(org, user, permission, a.seed)
+	}
+	h0, h1 := load64(p), load64(unsafe.Add(p, 8))
+	width, envRoles := h1>>32&0xffff, h1>>48
+	if uint32(h1) != uint32(no)|uint32(nu)<<16 || envRoles > 1 {
+		return s.can(org, user, permission, a.seed)
+	}
+	ro := unsafe.Add(p, recordHeader+8*width)
+	ru := unsafe.Add(ro, no)
+	d := differEnds(ro, po, no) | differEnds(ru, pu, nu)
+	if no > 16 {
+		d |= differMiddle(ro, po, no)
+	}
+	if nu > 16 {
+		d |= differMiddle(ru, pu, nu)
+	}
+	if d != 0 {
+		return s.can(org, user, permission, a.seed)
+	}
+	env := s.env
+	pt := env.perms
+	hp := foldEnds(pp, np, pt.seed)
+	if np > 16 {
+		hp ^= foldMiddle(pp, np, pt.seed)
+	}
+	var perm uint64
+	for i := hp & pt.mask; ; i = (i + 1) & pt.mask {
+		e := &pt.entries[i]
+		d := differEnds(unsafe.Pointer(&e.text), pp, np) | uint64(e.n^uint32(np))
+		if np > 16 {
+			d |= differMiddle(unsafe.Pointer(&e.text), pp, np)
+		}
+		if d == 0 {
+			perm = uint64(e.id)
+			break
+		}
+		if e.n == 0 {
+			return false
+		}
+	}
+	// grants, for at most one environment role.
+	word := perm >> 6
+	ow := load64(unsafe.Add(p, recordHeader+8*min(word, max(width, 1)-1))) & ltMask(word, width)
+	ew := env.word(h0>>32, word) & -envRoles
+	return (ow|ew)>>(perm&63)&1 != 0
+}
+
+// can is Authorizer.Can for any ids and slug.
+func (s *snapshot) can(org, user, permission string, seed uint64) bool {
 	perm, ok := s.env.perms.get(permission)
 	if !ok {
 		return false
 	}
-	r := findMember(s.members, pairHash(org, user, a.seed), org, user)
+	r := findMember(s.members, pairHash(org, user, seed), org, user)
 	return r != nil && grants(r, s.env, perm)
 }
 
@@ -218,7 +293,7 @@ func (a *Authorizer) Claims(org, user string) (c Claims, ok bool) {
 // the record of another version is reading during a write, and tries
 // again.
 func (a *Authorizer) member(org, user string) (*snapshot, *orgPart, record) {
-	ho, hm := strhash(org, a.seed), pairHash(org, user, a.seed)
+	ho, hm := idHash(org, a.seed), pairHash(org, user, a.seed)
 	for try := 0; ; try++ {
 		s := a.root.Load()
 		p := findOrg(s.orgs, ho, org)
@@ -316,7 +391,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 				j++
 			}
 			p := a.buildOrg(mem, org, roles, ms[i:j])
-			idx.insert(strhash(org.ID, a.seed), p)
+			idx.insert(idHash(org.ID, a.seed), p)
 			parts = append(parts, p)
 		}
 		members := newMemberTable(len(ms))
@@ -492,7 +567,7 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 // removal of the records of former members. It returns the snapshot to use
 // from now on, which it has published if it changed. Callers hold mu.
 func (a *Authorizer) replace(s *snapshot, id string, p *orgPart) *snapshot {
-	h := strhash(id, a.seed)
+	h := idHash(id, a.seed)
 	old := findOrg(s.orgs, h, id)
 	orgs, members := s.orgs, s.members
 	if p == nil {

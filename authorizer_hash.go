@@ -1,6 +1,9 @@
 package rbac
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // strhash is the hash of the authorizer's tables: a seeded hash of short
 // strings (organization and user ids, permission slugs) after wyhash
@@ -58,10 +61,8 @@ func small(s string) uint64 {
 }
 
 // permTable maps permission slugs to ids: open addressing, at most half
-// full, a few kilobytes that stay in cache. A slug of 8 to 16 bytes — most
-// are — is held as the two overlapping little-endian words that cover it,
-// which serve as its hash and compare as two integers: no string hash, no
-// call.
+// full, a few kilobytes that stay in cache. A slug of 8 to 32 bytes — most
+// are — is held as its words (see words), which compare as integers.
 type permTable struct {
 	seed    uint64
 	mask    uint64
@@ -69,10 +70,12 @@ type permTable struct {
 }
 
 type permEntry struct {
-	w0, w1 uint64 // the words of a short slug
-	n      uint32 // the slug's length; 0 marks an empty entry
-	id     uint32
-	slug   string
+	slug string
+	n    uint32 // the slug's length; 0 marks an empty entry
+	id   uint32
+	// The slug's bytes, read at check time instead of slug's: the first
+	// 32, zero after the end.
+	text [4]uint64
 }
 
 func newPermTable(seed uint64, n int) *permTable {
@@ -83,34 +86,26 @@ func newPermTable(seed uint64, n int) *permTable {
 	return &permTable{seed: seed, mask: uint64(size - 1), entries: make([]permEntry, size)}
 }
 
-// key returns the hash of slug and, when it has 8 to 16 bytes, the words
-// that cover it (short).
-func (t *permTable) key(slug string) (h, w0, w1 uint64, short bool) {
-	if n := len(slug); n >= 8 && n <= 16 {
-		w0, w1 = le64(slug), le64(slug[n-8:])
-		return mix(w0^t.seed, w1^uint64(n)^0xe7037ed1a0b428db), w0, w1, true
-	}
-	return strhash(slug, t.seed), 0, 0, false
-}
-
 func (t *permTable) put(slug string, id uint32) {
-	h, w0, w1, _ := t.key(slug)
-	i := h & t.mask
+	i := idHash(slug, t.seed) & t.mask
 	for t.entries[i].n != 0 && t.entries[i].slug != slug {
 		i = (i + 1) & t.mask
 	}
-	t.entries[i] = permEntry{w0: w0, w1: w1, n: uint32(len(slug)), id: id, slug: slug}
+	e := permEntry{slug: slug, n: uint32(len(slug)), id: id}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&e.text)), len(e.text)*8), slug)
+	t.entries[i] = e
 }
 
+// get returns the id of slug. Checks inline the case of a covered slug
+// (see Authorizer.Can).
 func (t *permTable) get(slug string) (uint32, bool) {
-	h, w0, w1, short := t.key(slug)
-	n := uint32(len(slug))
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
+	covers := covered(len(slug))
+	for i := idHash(slug, t.seed) & t.mask; ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
 		if e.n == 0 {
 			return 0, false
 		}
-		if e.n == n && (short && e.w0 == w0 && e.w1 == w1 || !short && e.slug == slug) {
+		if e.n == uint32(len(slug)) && (covers && differ(unsafe.Pointer(&e.text), data(slug), len(slug)) == 0 || !covers && e.slug == slug) {
 			return e.id, true
 		}
 	}

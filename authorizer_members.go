@@ -144,11 +144,6 @@ var removed = &make([]byte, 24)[0]
 
 func newMemberTable(n int) *memberTable { return newTable(n, removed) }
 
-// pairHash hashes an organization and user id pair.
-func pairHash(org, user string, seed uint64) uint64 {
-	return strhash(user, strhash(org, seed))
-}
-
 // isMember returns the key of user's membership in org.
 func isMember(org, user string) func(*byte) bool {
 	return func(p *byte) bool { return is(p, org, user) }

@@ -130,3 +130,44 @@ func TestMemberTable(t *testing.T) {
 		t.Errorf("live = %d, want %d", tab.live, 500-167)
 	}
 }
+
+// TestCanComparesWholeIDs makes the table entry of a membership point to
+// the record of another one whose ids differ in one byte, as a collision
+// of their 64-bit hashes would: a check must not take one for the other,
+// whichever byte differs and however long the ids are.
+func TestCanComparesWholeIDs(t *testing.T) {
+	const seed = 42
+	env := testEnv(1, []uint32{0})
+	env.perms = newPermTable(seed, 1)
+	env.perms.put("docs:read", 0)
+	a := &Authorizer{seed: seed}
+	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcd"
+	for n := 1; n <= len(text); n++ {
+		for _, which := range []string{"org", "user"} {
+			for k := range n {
+				org, user := text[:n], strings.ToUpper(text[:n])
+				other := org[:k] + "_" + org[k+1:]
+				rec := appendRecord(nil, other, user, 0, nil, []uint32{0})
+				if which == "user" {
+					other = user[:k] + "_" + user[k+1:]
+					rec = appendRecord(nil, org, other, 0, nil, []uint32{0})
+				}
+				members := newMemberTable(1)
+				members.insert(pairHash(org, user, seed), &rec[0])
+				a.root.Store(&snapshot{env: env, orgs: newOrgIndex(0), members: members})
+				if a.Can(org, user, "docs:read") {
+					t.Fatalf("%d-byte ids: the record of %s %q is taken for %q", n, which, other, text[:n])
+				}
+			}
+		}
+		// The record of the membership itself is found.
+		org, user := text[:n], strings.ToUpper(text[:n])
+		rec := appendRecord(nil, org, user, 0, nil, []uint32{0})
+		members := newMemberTable(1)
+		members.insert(pairHash(org, user, seed), &rec[0])
+		a.root.Store(&snapshot{env: env, orgs: newOrgIndex(0), members: members})
+		if !a.Can(org, user, "docs:read") {
+			t.Fatalf("%d-byte ids: the membership's own record is not found", n)
+		}
+	}
+}

@@ -19,13 +19,15 @@ import (
 )
 
 // The pools the agreement test draws from: small, so that random writes
-// collide, reuse and delete one another's records.
+// collide, reuse and delete one another's records. Ids and slugs are of
+// lengths under 8, 8 to 16, 17 to 32 and over 32 bytes, which checks read
+// in different ways, and some differ from others in one byte.
 var (
-	permPool    = []string{"docs:read", "docs:write", "billing.*", "users:invite", "audit:view"}
+	permPool    = []string{"docs:read", "docs:write", "billing.*", "users:invite", "audit:view", "organization:members:manage", "sso:configure:identity-providers:all"}
 	envRolePool = []string{"admin", "editor", "viewer", "billing"}
 	orgRolePool = []string{"org-ops", "org-finance", "org-guest"}
-	orgPool     = []string{"acme", "globex", "initech"}
-	userPool    = []string{"ana", "bob", "cy", "dee"}
+	orgPool     = []string{"acme", "org_01EHZNVPK3SFK441A1RGBFSHRT", "globex-industries", "org_01EHZNVPK3SFK441A1RGBFSHRQ", "initech-software-and-consulting-group"}
+	userPool    = []string{"ana", "bob@example.com", "user_01E4ZCR3C56J083X43JQXF3JK5", "bob@example.con", "dee"}
 	groupPool   = []string{"g-eng", "g-fin", "g-all"}
 )
 
@@ -73,14 +75,14 @@ func disagreements(w *world, a *rbac.Authorizer, n *tally) []string {
 		return []string{err.Error()}
 	}
 	// Deleted organizations too: they must have no answers left.
-	orgIDs := append(slices.Clone(orgPool), "no-such-org")
+	orgIDs := append(slices.Clone(orgPool), "no-such-org", "org_01EHZNVPK3SFK441A1RGBFSHRU")
 	for _, o := range orgs {
 		if !slices.Contains(orgIDs, o.ID) {
 			orgIDs = append(orgIDs, o.ID)
 		}
 	}
-	perms := append(slices.Clone(permPool), "no:such:permission")
-	users := append(slices.Clone(userPool), "nobody")
+	perms := append(slices.Clone(permPool), "no:such:permission", "organization:memberz:manage")
+	users := append(slices.Clone(userPool), "nobody", "user_01E4ZCR3C56J083X43JQXF3JK6")
 	for _, org := range orgIDs {
 		for _, user := range users {
 			want, err := w.svc.Claims(w.ctx, w.env, org, user)
@@ -440,6 +442,92 @@ func TestAuthorizerBasics(t *testing.T) {
 	}
 	if _, ok := a.Claims("acme", "ana"); ok {
 		t.Error("claims in a deleted organization")
+	}
+}
+
+// TestAuthorizerIDLengths compares checks of ids and slugs of every
+// length from 1 to 40 bytes — read in different ways by checks — and of
+// ids and slugs that differ from them in one byte, with the store's
+// answers.
+func TestAuthorizerIDLengths(t *testing.T) {
+	w := newWorld(t)
+	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcd"
+	lengths := []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40}
+	// near returns s and the strings that differ from it in one byte, at
+	// each position.
+	near := func(s string) []string {
+		out := []string{s}
+		for k := range len(s) {
+			out = append(out, s[:k]+"_"+s[k+1:])
+		}
+		return out
+	}
+	var orgs, users, perms []string
+	for _, n := range lengths {
+		orgs = append(orgs, "o"+text[:n-1])
+		users = append(users, "u"+text[:n-1])
+		perms = append(perms, ("p:" + text)[:n])
+	}
+	var granted []string
+	for i, p := range perms {
+		if _, err := w.svc.CreatePermission(w.ctx, w.env, rbac.PermissionInput{Slug: p, Name: p}); err != nil {
+			t.Fatalf("permission %q: %v", p, err)
+		}
+		if i%2 == 0 {
+			granted = append(granted, p)
+		}
+	}
+	if _, err := w.svc.UpdateRole(w.ctx, w.env, "member", rbac.RoleUpdate{Permissions: &granted}); err != nil {
+		t.Fatal(err)
+	}
+	for i, org := range orgs {
+		if _, err := w.svc.CreateOrganization(w.ctx, w.env, rbac.OrganizationInput{ID: org}); err != nil {
+			t.Fatalf("organization %q: %v", org, err)
+		}
+		for j, user := range users {
+			if (i+j)%3 != 0 {
+				if _, err := w.svc.CreateMembership(w.ctx, w.env, rbac.MembershipInput{OrganizationID: org, UserID: user}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	var allowed, denied int
+	check := func(org, user, perm string) {
+		want, err := w.svc.Can(w.ctx, w.env, org, user, perm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.auth.Can(org, user, perm); got != want {
+			t.Errorf("Can(%q, %q, %q) = %v, want %v", org, user, perm, got, want)
+		}
+		if want {
+			allowed++
+		} else {
+			denied++
+		}
+	}
+	for _, org := range orgs {
+		for _, user := range users {
+			for _, p := range perms {
+				check(org, user, p)
+			}
+		}
+	}
+	// One of org, user and permission differs in one byte.
+	for i := range lengths {
+		for _, org := range near(orgs[i])[1:] {
+			check(org, users[i], granted[0])
+		}
+		for _, user := range near(users[i])[1:] {
+			check(orgs[(i+1)%len(orgs)], user, granted[0])
+		}
+		for _, p := range near(perms[i])[1:] {
+			check(orgs[i], users[(i+1)%len(users)], p)
+		}
+	}
+	if allowed == 0 || denied == 0 {
+		t.Errorf("compared %d allowed and %d denied checks; want both", allowed, denied)
 	}
 }
 

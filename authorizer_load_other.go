@@ -1,0 +1,13 @@
+//go:build !(amd64 || arm64 || 386 || ppc64le || loong64)
+
+package rbac
+
+import "unsafe"
+
+// load64 returns the little-endian 8 bytes at p, which need not be
+// aligned, a byte at a time.
+func load64(p unsafe.Pointer) uint64 {
+	b := (*[8]byte)(p)
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}

@@ -1,0 +1,75 @@
+package rbac
+
+import "unsafe"
+
+// ---- words of short strings ----
+//
+// Ids and permission slugs of 8 to 32 bytes — nearly all of them — are
+// read as 8-byte words, which are their hash's input and compare as
+// integers: no loop and no call, which matters on the check path. The
+// words of n bytes are those at offsets 0 and n-8 (the ends) and, when
+// n > 16, 8 and n-16 (the middle). Together they cover the n bytes, so
+// two strings of the same length are equal exactly when their words are.
+// Each function comes in an ends part and a middle part, which the
+// compiler inlines separately (see Authorizer.Can).
+
+// covered reports whether a string of n bytes is read as words: 8 to 32
+// bytes.
+func covered(n int) bool { return uint(n-8) <= 24 }
+
+const p0, p1, p2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
+
+// fold returns the hash of the n bytes at p, 8 ≤ n ≤ 32.
+func fold(p unsafe.Pointer, n int, seed uint64) uint64 {
+	h := foldEnds(p, n, seed)
+	if n > 16 {
+		h ^= foldMiddle(p, n, seed)
+	}
+	return h
+}
+
+func foldEnds(p unsafe.Pointer, n int, seed uint64) uint64 {
+	return mix(load64(p)^seed^p0, load64(unsafe.Add(p, n-8))^p1^uint64(n))
+}
+
+func foldMiddle(p unsafe.Pointer, n int, seed uint64) uint64 {
+	return mix(load64(unsafe.Add(p, 8))^p2, load64(unsafe.Add(p, n-16))^seed)
+}
+
+// differ returns zero exactly when the n bytes at p and at q are equal,
+// 8 ≤ n ≤ 32.
+func differ(p, q unsafe.Pointer, n int) uint64 {
+	d := differEnds(p, q, n)
+	if n > 16 {
+		d |= differMiddle(p, q, n)
+	}
+	return d
+}
+
+func differEnds(p, q unsafe.Pointer, n int) uint64 {
+	return (load64(p) ^ load64(q)) | (load64(unsafe.Add(p, n-8)) ^ load64(unsafe.Add(q, n-8)))
+}
+
+func differMiddle(p, q unsafe.Pointer, n int) uint64 {
+	return (load64(unsafe.Add(p, 8)) ^ load64(unsafe.Add(q, 8))) |
+		(load64(unsafe.Add(p, n-16)) ^ load64(unsafe.Add(q, n-16)))
+}
+
+// data returns a pointer to the bytes of s.
+func data(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
+
+// idHash is the hash of ids and slugs in the authorizer's tables.
+func idHash(s string, seed uint64) uint64 {
+	if covered(len(s)) {
+		return fold(data(s), len(s), seed)
+	}
+	return strhash(s, seed)
+}
+
+// pairHash hashes an organization and user id pair: the hashes of the two
+// ids, with different seeds, combined.
+func pairHash(org, user string, seed uint64) uint64 {
+	return idHash(org, seed) ^ idHash(user, seed^userSeed)
+}
+
+const userSeed = 0x589965cc75374cc3
