@@ -123,8 +123,8 @@ type envPart struct {
 	permSlugs []string   // id → slug; "" for a deleted permission
 	sorted    []uint32   // ids of the live permissions, by slug
 	roles     []envRole  // environment role id → role; slug "" when deleted
-	// bits holds the roles' permission bitsets, width words each, and at
-	// least one word.
+	// bits holds the roles' permission bitsets, width words each, and a
+	// row of zeros (see word).
 	bits  []uint64
 	width uint64
 }
@@ -152,18 +152,21 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	// else (a record that is not in the candidate entry, several
 	// environment roles) goes the general way.
 	po, pu, pp := data(org), data(user), data(permission)
-	ho, hu := foldEnds(po, no, a.seed), foldEnds(pu, nu, a.seed^userSeed)
+	h := foldEnds(po, no, a.seed)
 	if no > 16 {
-		ho ^= foldMiddle(po, no, a.seed)
+		h ^= foldMiddle(po, no, a.seed)
 	}
+	ho := spread(h)
+	h = foldEnds(pu, nu, ho)
 	if nu > 16 {
-		hu ^= foldMiddle(pu, nu, a.seed^userSeed)
+		h ^= foldMiddle(pu, nu, ho)
 	}
-	h := ho ^ hu
+	h = spread(h)
 	t := s.members
-	es, i := t.entries, h&t.mask
-	i1, i2 := next2(i, t.mask)
-	p := unsafe.Pointer(es[(i+pick(h, es[i].hash.Load(), es[i1].hash.Load(), es[i2].hash.Load()))&t.mask].v.Load())
+	es, m := unsafe.Pointer(unsafe.SliceData(t.entries)), t.mask
+	i := t.home(h)
+	i += pick(h, hashAt(es, i), hashAt(es, (i+1)&m), hashAt(es, (i+2)&m))
+	p := valueAt(es, i&m)
 	if p == nil {
 		return s.can(org, user, permission, a.seed)
 	}
@@ -190,8 +193,9 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	if np > 16 {
 		hp ^= foldMiddle(pp, np, pt.seed)
 	}
+	hp = spread(hp)
 	var perm uint64
-	for i := hp & pt.mask; ; i = (i + 1) & pt.mask {
+	for i := pt.home(hp); ; i = (i + 1) & pt.mask {
 		e := &pt.entries[i]
 		d := differEnds(unsafe.Pointer(&e.text), pp, np) | uint64(e.n^uint32(np))
 		if np > 16 {
@@ -208,7 +212,7 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	// grants, for at most one environment role.
 	word := perm >> 6
 	ow := load64(unsafe.Add(p, recordHeader+8*min(word, max(width, 1)-1))) & ltMask(word, width)
-	ew := env.word(h0>>32, word) & -envRoles
+	ew := env.word(h0>>32, word)
 	return (ow|ew)>>(perm&63)&1 != 0
 }
 
@@ -447,7 +451,7 @@ func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
 		bits[id] = a.bitset(r.Permissions) // may intern new permission ids
 	}
 	e.width = uint64(len(a.permIDs)+63) / 64
-	e.bits = make([]uint64, max(1, len(e.roles)*int(e.width)))
+	e.bits = make([]uint64, (len(e.roles)+1)*int(e.width)) // and a zero row
 	for i, b := range bits {
 		copy(e.bits[i*int(e.width):], b)
 	}

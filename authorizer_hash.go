@@ -66,6 +66,7 @@ func small(s string) uint64 {
 type permTable struct {
 	seed    uint64
 	mask    uint64
+	shift   uint8
 	entries []permEntry
 }
 
@@ -79,15 +80,15 @@ type permEntry struct {
 }
 
 func newPermTable(seed uint64, n int) *permTable {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	return &permTable{seed: seed, mask: uint64(size - 1), entries: make([]permEntry, size)}
+	size, shift := sizeFor(n)
+	return &permTable{seed: seed, mask: uint64(size - 1), shift: shift, entries: make([]permEntry, size)}
 }
 
+// home returns the home entry of hash h.
+func (t *permTable) home(h uint64) uint64 { return h >> (t.shift & 63) }
+
 func (t *permTable) put(slug string, id uint32) {
-	i := idHash(slug, t.seed) & t.mask
+	i := t.home(idHash(slug, t.seed))
 	for t.entries[i].n != 0 && t.entries[i].slug != slug {
 		i = (i + 1) & t.mask
 	}
@@ -100,7 +101,7 @@ func (t *permTable) put(slug string, id uint32) {
 // (see Authorizer.Can).
 func (t *permTable) get(slug string) (uint32, bool) {
 	covers := covered(len(slug))
-	for i := idHash(slug, t.seed) & t.mask; ; i = (i + 1) & t.mask {
+	for i := t.home(idHash(slug, t.seed)); ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
 		if e.n == 0 {
 			return 0, false

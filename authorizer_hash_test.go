@@ -6,14 +6,14 @@ import (
 	"testing"
 )
 
-func TestStrhash(t *testing.T) {
-	// Every length, including the block loop, and no collisions among ids
-	// that differ in one place.
+func TestIDHash(t *testing.T) {
+	// Every length, including strhash's block loop, and no collisions
+	// among ids that differ in one place.
 	seen := map[uint64]string{}
 	add := func(s string, seed uint64) {
-		h := strhash(s, seed)
+		h := idHash(s, seed)
 		if o, ok := seen[h]; ok && o != s {
-			t.Fatalf("strhash(%q) == strhash(%q)", s, o)
+			t.Fatalf("idHash(%q) == idHash(%q)", s, o)
 		}
 		seen[h] = s
 	}
@@ -27,26 +27,42 @@ func TestStrhash(t *testing.T) {
 	for i := range 200_000 {
 		add(fmt.Sprintf("user_%07d", i), 1)
 	}
-	if strhash("user_0000001", 1) == strhash("user_0000001", 2) {
-		t.Error("the seed does not change the hash")
-	}
-	// The low bits, which pick table entries, are spread like random
-	// ones: 200,000 ids in 1<<16 buckets leave about 65536·e^(-200000/65536)
-	// ≈ 3,100 of them empty, and none very full.
-	var buckets [1 << 16]int
-	for i := range 200_000 {
-		buckets[strhash(fmt.Sprintf("org_%06d", i), 7)&(1<<16-1)]++
-	}
-	empty, most := 0, 0
-	for _, n := range buckets {
-		if n == 0 {
-			empty++
+	for _, s := range []string{"user", "user_0000001", "user_01E4ZCR3C56J083X43JQXF3JK5", strings.Repeat("x", 40)} {
+		if idHash(s, 1) == idHash(s, 2) {
+			t.Errorf("the seed does not change the hash of %q", s)
 		}
-		most = max(most, n)
 	}
-	if empty < 2800 || empty > 3400 || most > 16 {
-		t.Errorf("low bits badly spread: %d empty buckets (want about 3,100), fullest %d", empty, most)
+	// The top bits, which pick table entries, are spread at least as
+	// evenly as random ones: 200,000 keys in 1<<16 entries leave about
+	// 65536·e^(-200000/65536) ≈ 3,100 of them empty, and none very full.
+	// Ids of every kind, and pairs of them as the membership table hashes
+	// them.
+	spread := func(name string, key func(i int) uint64) {
+		t.Helper()
+		var buckets [1 << 16]int
+		for i := range 200_000 {
+			buckets[key(i)>>48]++
+		}
+		empty, most := 0, 0
+		for _, n := range buckets {
+			if n == 0 {
+				empty++
+			}
+			most = max(most, n)
+		}
+		if empty > 3400 || most > 16 {
+			t.Errorf("%s: top bits badly spread: %d empty entries (want at most about 3,100), fullest %d", name, empty, most)
+		}
 	}
+	for _, format := range []string{"o%d", "org_%06d", "user_%07d", "tenant-%06d-production", "org_01EHZNVPK3SFK441A1R%07d", "%033d", "%040d"} {
+		spread(format, func(i int) uint64 { return idHash(fmt.Sprintf(format, i), 7) })
+	}
+	spread("pairs", func(i int) uint64 {
+		return pairHash(fmt.Sprintf("org_%06d", i/10), fmt.Sprintf("user_%06d", i%400_000), 7)
+	})
+	spread("pairs sharing users", func(i int) uint64 {
+		return pairHash(fmt.Sprintf("org_%06d", i/100), fmt.Sprintf("user_%06d", i%100), 7)
+	})
 }
 
 func TestPermTable(t *testing.T) {

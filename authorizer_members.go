@@ -13,7 +13,7 @@ import (
 //
 //	offset  size            field
 //	0       4               role reference (for claims)
-//	4       4               id of the first environment role held (0 when none)
+//	4       4               id of the first environment role held (noRole when none)
 //	8       2               length of the organization id
 //	10      2               length of the user id
 //	12      2               width: words of the organization roles' bitset
@@ -42,7 +42,7 @@ func recordLen(width, envRoles, orgLen, userLen int) (n, idsAt int) {
 // appendRecord appends the record of user's membership in org.
 func appendRecord(b []byte, org, user string, ref uint32, orgBits []uint64, envRoles []uint32) []byte {
 	start := len(b)
-	first := uint32(0)
+	first := uint32(noRole)
 	if len(envRoles) > 0 {
 		first = envRoles[0]
 	}
@@ -102,15 +102,15 @@ func is(p *byte, org, user string) bool {
 }
 
 // grants reports whether the roles of the record p points to grant
-// permission id perm. The organization roles' word and the first
-// environment role's word are read at clamped offsets and masked rather
-// than branched on.
+// permission id perm, a permission of env. The organization roles' word is read at a clamped
+// offset and masked, and a record without environment roles reads the
+// zero row (see envPart.word), rather than branching.
 func grants(p *byte, env *envPart, perm uint32) bool {
 	h := header(p)
 	word, width, n := uint64(perm>>6), uint64(get16(h[12:])), int(get16(h[14:]))
 	ow := *(*uint64)(unsafe.Add(unsafe.Pointer(p), recordHeader+8*min(word, max(width, 1)-1))) &
 		ltMask(word, width)
-	ew := env.word(uint64(get32(h[4:])), word) & -uint64(min(n, 1))
+	ew := env.word(uint64(get32(h[4:])), word)
 	for k := range max(n-1, 0) { // several environment roles: rare
 		at := recordHeader + 8*int(width) + 4*k
 		ew |= env.word(uint64(*(*uint32)(unsafe.Add(unsafe.Pointer(p), at))), word)
@@ -118,11 +118,14 @@ func grants(p *byte, env *envPart, perm uint32) bool {
 	return (ow|ew)>>(perm&63)&1 != 0
 }
 
-// word returns word w of the bitset of environment role id, 0 when there
-// is no such role or word.
+// noRole is the environment role id of a record holding none.
+const noRole = 1<<32 - 1
+
+// word returns word w < e.width of the bitset of environment role id: of
+// the zero row after the roles' when there is no such role, as for noRole
+// or a role newer than the part.
 func (e *envPart) word(id, w uint64) uint64 {
-	return e.bits[min(id*e.width+w, uint64(len(e.bits)-1))] &
-		ltMask(id, uint64(len(e.roles))) & ltMask(w, e.width)
+	return e.bits[min(id, uint64(len(e.roles)))*e.width+w]
 }
 
 // records calls f with each record of block b.

@@ -53,16 +53,16 @@ func (p *orgPart) holds(r record) bool {
 
 // ne returns 1 when a != b and 0 otherwise.
 func ne(a, b uint64) uint64 {
-	d := a ^ b
-	return (d | -d) >> 63
+	var n uint64
+	if a != b { // compiled to a flag set, not a branch
+		n = 1
+	}
+	return n
 }
 
 // ltMask returns all ones when a < b and zero otherwise; a and b are below
 // 1<<63.
 func ltMask(a, b uint64) uint64 { return uint64(int64(a-b) >> 63) }
-
-// next2 returns the two entries after i in a table of mask+1.
-func next2(i, mask uint64) (i1, i2 uint64) { return (i + 1) & mask, (i + 2) & mask }
 
 // pick returns the distance from a home entry to the first of it and the
 // next two entries whose hash (h0, h1, h2) is h, and otherwise 3: the one
@@ -70,7 +70,9 @@ func next2(i, mask uint64) (i1, i2 uint64) { return (i + 1) & mask, (i + 2) & ma
 // holds a key within four entries of its home entry; a lookup probes on
 // from there in the rare other case.
 func pick(h, h0, h1, h2 uint64) uint64 {
-	return ne(h0, h) * (1 + ne(h1, h)*(1+ne(h2, h)))
+	n0 := ne(h, h0)
+	n1 := ne(h, h1) & n0
+	return n0 + n1 + ne(h, h2)&n1
 }
 
 // ---- index of organization parts ----

@@ -1,6 +1,9 @@
 package rbac
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // table is the open-addressing table behind the organization index and
 // the membership table: entries of a 64-bit hash and an atomic pointer to
@@ -13,8 +16,9 @@ import "sync/atomic"
 // added, and never a copy per write). Writers hold the authorizer's mu.
 type table[V any] struct {
 	mask    uint64
-	live    int // writers only
-	used    int // live and removed entries; writers only
+	shift   uint8 // the home entry of hash h is h >> shift (see home)
+	live    int   // writers only
+	used    int   // live and removed entries; writers only
 	gone    *V
 	entries []tableEntry[V]
 }
@@ -25,29 +29,60 @@ type tableEntry[V any] struct {
 }
 
 func newTable[V any](n int, gone *V) *table[V] {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	return &table[V]{mask: uint64(size - 1), gone: gone, entries: make([]tableEntry[V], size)}
+	size, shift := sizeFor(n)
+	return &table[V]{mask: uint64(size - 1), shift: shift, gone: gone, entries: make([]tableEntry[V], size)}
 }
 
 // candidate returns the value of the one entry a lookup of hash h checks
 // first (see pick), or nil when it is empty or removed. The caller
-// verifies the key, and calls entry when it does not match.
+// verifies the key, and calls entry when it does not match. Checks write
+// it out for the membership table (see Authorizer.Can).
 func (t *table[V]) candidate(h uint64) *V {
-	es, i := t.entries, h&t.mask
-	i1, i2 := next2(i, t.mask)
-	j := (i + pick(h, es[i].hash.Load(), es[i1].hash.Load(), es[i2].hash.Load())) & t.mask
-	if v := es[j].v.Load(); v != t.gone {
+	es, m := unsafe.Pointer(unsafe.SliceData(t.entries)), t.mask
+	i := t.home(h)
+	i += pick(h, hashAt(es, i), hashAt(es, (i+1)&m), hashAt(es, (i+2)&m))
+	if v := (*V)(valueAt(es, i&m)); v != t.gone {
 		return v
 	}
 	return nil
 }
 
+// hashAt and valueAt read entry i of the entries at es, without a bounds
+// check: i is masked by the table's mask, which is one less than the
+// number of entries.
+func hashAt(es unsafe.Pointer, i uint64) uint64 {
+	return (*atomic.Uint64)(unsafe.Add(es, i*entrySize)).Load()
+}
+
+func valueAt(es unsafe.Pointer, i uint64) unsafe.Pointer {
+	return unsafe.Pointer((*atomic.Pointer[byte])(unsafe.Add(es, i*entrySize+valueOffset)).Load())
+}
+
+// home returns the home entry of hash h.
+func (t *table[V]) home(h uint64) uint64 { return h >> (t.shift & 63) }
+
+// sizeFor returns the number of entries of an open-addressing table for n
+// keys, a power of two at least 16 and 2n, and the shift that takes a
+// hash to its home entry: the hash's top bits, which depend on every byte
+// hashed (see fold).
+func sizeFor(n int) (size int, shift uint8) {
+	size, shift = 16, 60
+	for size < 2*n {
+		size, shift = size<<1, shift-1
+	}
+	return size, shift
+}
+
+// entrySize and valueOffset are the size of every table's entries and the
+// offset of their value, whatever the values' type.
+const (
+	entrySize   = uint64(unsafe.Sizeof(tableEntry[byte]{}))
+	valueOffset = uint64(unsafe.Offsetof(tableEntry[byte]{}.v))
+)
+
 // entry returns the live entry of hash h whose value is the key, or nil.
 func (t *table[V]) entry(h uint64, is func(*V) bool) *tableEntry[V] {
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
+	for i := t.home(h); ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
 		v := e.v.Load()
 		if v == nil {
@@ -73,7 +108,7 @@ func (t *table[V]) probe(h uint64, is func(*V) bool) *V {
 }
 
 func (t *table[V]) insert(h uint64, v *V) {
-	i := h & t.mask
+	i := t.home(h)
 	for t.entries[i].v.Load() != nil {
 		i = (i + 1) & t.mask
 	}

@@ -17,23 +17,30 @@ import "unsafe"
 // bytes.
 func covered(n int) bool { return uint(n-8) <= 24 }
 
-const p0, p1, p2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
-
-// fold returns the hash of the n bytes at p, 8 ≤ n ≤ 32.
+// fold returns the hash of the n bytes at p, 8 ≤ n ≤ 32: each pair of
+// words is multiplied into one, and the result is spread by a shift and a
+// last multiplication, which takes four or six 64-bit multiplications and
+// no 128-bit one. A product's top bits depend on all of its factors' bits,
+// so tables take their entries from a hash's top bits (see sizeFor).
 func fold(p unsafe.Pointer, n int, seed uint64) uint64 {
 	h := foldEnds(p, n, seed)
 	if n > 16 {
 		h ^= foldMiddle(p, n, seed)
 	}
-	return h
+	return spread(h)
 }
 
+// spread makes every bit of h count in the top bits of the result.
+func spread(h uint64) uint64 { return (h ^ h>>32) * k4 }
+
+const k0, k1, k2, k3, k4 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3, 0x1d8e4e27c47d124f
+
 func foldEnds(p unsafe.Pointer, n int, seed uint64) uint64 {
-	return mix(load64(p)^seed^p0, load64(unsafe.Add(p, n-8))^p1^uint64(n))
+	return ((load64(p)^seed^uint64(n)*k2)*k0 ^ load64(unsafe.Add(p, n-8))) * k1
 }
 
 func foldMiddle(p unsafe.Pointer, n int, seed uint64) uint64 {
-	return mix(load64(unsafe.Add(p, 8))^p2, load64(unsafe.Add(p, n-16))^seed)
+	return ((load64(unsafe.Add(p, 8))^seed)*k2 ^ load64(unsafe.Add(p, n-16))) * k3
 }
 
 // differ returns zero exactly when the n bytes at p and at q are equal,
@@ -66,10 +73,8 @@ func idHash(s string, seed uint64) uint64 {
 	return strhash(s, seed)
 }
 
-// pairHash hashes an organization and user id pair: the hashes of the two
-// ids, with different seeds, combined.
+// pairHash hashes an organization and user id pair: the user id, with the
+// organization id's hash as the seed.
 func pairHash(org, user string, seed uint64) uint64 {
-	return idHash(org, seed) ^ idHash(user, seed^userSeed)
+	return idHash(user, idHash(org, seed))
 }
-
-const userSeed = 0x589965cc75374cc3
