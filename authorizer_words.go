@@ -17,17 +17,30 @@ import "unsafe"
 // bytes.
 func covered(n int) bool { return uint(n-8) <= 24 }
 
-// fold returns the hash of the n bytes at p, 8 ≤ n ≤ 32: each pair of
-// words is multiplied into one, and the result is spread by a shift and a
-// last multiplication, which takes four or six 64-bit multiplications and
-// no 128-bit one. A product's top bits depend on all of its factors' bits,
-// so tables take their entries from a hash's top bits (see sizeFor).
-func fold(p unsafe.Pointer, n int, seed uint64) uint64 {
-	h := foldEnds(p, n, seed)
-	if n > 16 {
-		h ^= foldMiddle(p, n, seed)
+// rawHash returns a hash of s: for 8 to 32 bytes, each pair of words is
+// multiplied into one (two or four 64-bit multiplications, no 128-bit
+// one), and otherwise strhash. A product's top bits depend on all of its
+// factors' bits, so tables take their entries from a hash's top bits (see
+// sizeFor), which are good enough for the permission table; idHash spreads
+// the hash further for the large tables.
+func rawHash(s string, seed uint64) uint64 {
+	if n := len(s); covered(n) {
+		h := foldEnds(data(s), n, seed)
+		if n > 16 {
+			h ^= foldMiddle(data(s), n, seed)
+		}
+		return h
 	}
-	return spread(h)
+	return strhash(s, seed)
+}
+
+// idHash is the hash of ids in the authorizer's tables.
+func idHash(s string, seed uint64) uint64 { return spread(rawHash(s, seed)) }
+
+// pairHash hashes an organization and user id pair: the user id, with the
+// organization id's hash as the seed.
+func pairHash(org, user string, seed uint64) uint64 {
+	return idHash(user, idHash(org, seed))
 }
 
 // spread makes every bit of h count in the top bits of the result.
@@ -64,17 +77,3 @@ func differMiddle(p, q unsafe.Pointer, n int) uint64 {
 
 // data returns a pointer to the bytes of s.
 func data(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
-
-// idHash is the hash of ids and slugs in the authorizer's tables.
-func idHash(s string, seed uint64) uint64 {
-	if covered(len(s)) {
-		return fold(data(s), len(s), seed)
-	}
-	return strhash(s, seed)
-}
-
-// pairHash hashes an organization and user id pair: the user id, with the
-// organization id's hash as the seed.
-func pairHash(org, user string, seed uint64) uint64 {
-	return idHash(user, idHash(org, seed))
-}
