@@ -145,10 +145,10 @@ type envRole struct {
 func (a *Authorizer) Can(org, user, permission string) bool {
 	s := a.root.Load()
 	no, nu, np := len(org), len(user), len(permission)
-	if !covered(no) || !covered(nu) || !covered(np) {
+	if !covered(no) || !covered(nu) || !covered(np) || np > len(permEntry{}.text)*8 {
 		return s.can(org, user, permission, a.seed)
 	}
-	// This is s.can for ids and a slug of 8 to 32 bytes, written out as
+	// This is s.can for ids of 8 to 64 bytes and a slug of 8 to 32, written out as
 	// one function without calls (the parts of rawHash, idHash and differ
 	// are inlined): the pair hash of the ids, the one table entry pick
 	// chooses, the record's header, a compare of the record's ids with
@@ -157,13 +157,13 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	// roles) goes the general way.
 	po, pu, pp := data(org), data(user), data(permission)
 	h := foldEnds(po, no, a.seed)
-	if no > 16 {
-		h ^= foldMiddle(po, no, a.seed)
+	for o := 8; 2*o < no; o += 8 {
+		h ^= foldMiddle(po, no, o, a.seed)
 	}
 	ho := spread(h)
 	h = foldEnds(pu, nu, ho)
-	if nu > 16 {
-		h ^= foldMiddle(pu, nu, ho)
+	for o := 8; 2*o < nu; o += 8 {
+		h ^= foldMiddle(pu, nu, o, ho)
 	}
 	h = spread(h)
 	t := s.members
@@ -182,11 +182,11 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	ro := unsafe.Add(p, recordHeader+8*width)
 	ru := unsafe.Add(ro, no)
 	d := differEnds(ro, po, no) | differEnds(ru, pu, nu)
-	if no > 16 {
-		d |= differMiddle(ro, po, no)
+	for o := 8; 2*o < no; o += 8 {
+		d |= differMiddle(ro, po, no, o)
 	}
-	if nu > 16 {
-		d |= differMiddle(ru, pu, nu)
+	for o := 8; 2*o < nu; o += 8 {
+		d |= differMiddle(ru, pu, nu, o)
 	}
 	if d != 0 {
 		return s.can(org, user, permission, a.seed)
@@ -195,7 +195,7 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	pt := env.perms
 	hp := foldEnds(pp, np, pt.seed)
 	if np > 16 {
-		hp ^= foldMiddle(pp, np, pt.seed)
+		hp ^= foldMiddle(pp, np, 8, pt.seed)
 	}
 	hp = spread(hp)
 	var perm uint64
@@ -203,7 +203,7 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 		e := &pt.entries[i]
 		d := differEnds(unsafe.Pointer(&e.text), pp, np) | uint64(e.n^uint32(np))
 		if np > 16 {
-			d |= differMiddle(unsafe.Pointer(&e.text), pp, np)
+			d |= differMiddle(unsafe.Pointer(&e.text), pp, np, 8)
 		}
 		if d == 0 {
 			perm = uint64(e.id)

@@ -100,7 +100,7 @@ func (t *permTable) put(slug string, id uint32) {
 // get returns the id of slug. Checks inline the case of a covered slug
 // (see Authorizer.Can).
 func (t *permTable) get(slug string) (uint32, bool) {
-	covers := covered(len(slug))
+	covers := covered(len(slug)) && len(slug) <= len(permEntry{}.text)*8
 	for i := t.home(idHash(slug, t.seed)); ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
 		if e.n == 0 {

@@ -141,7 +141,7 @@ func TestCanComparesWholeIDs(t *testing.T) {
 	env.perms = newPermTable(seed, 1)
 	env.perms.put("docs:read", 0)
 	a := &Authorizer{seed: seed}
-	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcd"
+	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
 	for n := 1; n <= len(text); n++ {
 		for _, which := range []string{"org", "user"} {
 			for k := range n {

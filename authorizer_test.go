@@ -20,14 +20,14 @@ import (
 
 // The pools the agreement test draws from: small, so that random writes
 // collide, reuse and delete one another's records. Ids and slugs are of
-// lengths under 8, 8 to 16, 17 to 32 and over 32 bytes, which checks read
-// in different ways, and some differ from others in one byte.
+// lengths under 8, 8 to 16, 17 to 32, 33 to 64 and over 64 bytes, which
+// checks read in different ways, and some differ from others in one byte.
 var (
 	permPool    = []string{"docs:read", "docs:write", "billing.*", "users:invite", "audit:view", "organization:members:manage", "sso:configure:identity-providers:all"}
 	envRolePool = []string{"admin", "editor", "viewer", "billing"}
 	orgRolePool = []string{"org-ops", "org-finance", "org-guest"}
-	orgPool     = []string{"acme", "org_01EHZNVPK3SFK441A1RGBFSHRT", "globex-industries", "org_01EHZNVPK3SFK441A1RGBFSHRQ", "initech-software-and-consulting-group"}
-	userPool    = []string{"ana", "bob@example.com", "user_01E4ZCR3C56J083X43JQXF3JK5", "bob@example.con", "dee"}
+	orgPool     = []string{"acme", "org_01EHZNVPK3SFK441A1RGBFSHRT", "globex-industries", "org_01EHZNVPK3SFK441A1RGBFSHRQ", "initech-software-and-consulting-group-of-the-americas-europe-and-asia"}
+	userPool    = []string{"ana", "bob@example.com", "user_01E4ZCR3C56J083X43JQXF3JK5", "bob@example.con", "9f1c2d3e-4b5a-4978-8a9b-0c1d2e3f4a5b"}
 	groupPool   = []string{"g-eng", "g-fin", "g-all"}
 )
 
@@ -82,7 +82,7 @@ func disagreements(w *world, a *rbac.Authorizer, n *tally) []string {
 		}
 	}
 	perms := append(slices.Clone(permPool), "no:such:permission", "organization:memberz:manage")
-	users := append(slices.Clone(userPool), "nobody", "user_01E4ZCR3C56J083X43JQXF3JK6")
+	users := append(slices.Clone(userPool), "nobody", "user_01E4ZCR3C56J083X43JQXF3JK6", "9f1c2d3e-4b5a-4978-8a9c-0c1d2e3f4a5b")
 	for _, org := range orgIDs {
 		for _, user := range users {
 			want, err := w.svc.Claims(w.ctx, w.env, org, user)
@@ -445,14 +445,14 @@ func TestAuthorizerBasics(t *testing.T) {
 	}
 }
 
-// TestAuthorizerIDLengths compares checks of ids and slugs of every
-// length from 1 to 40 bytes — read in different ways by checks — and of
+// TestAuthorizerIDLengths compares checks of ids and slugs of lengths
+// from 1 to 72 bytes — read in different ways by checks — and of
 // ids and slugs that differ from them in one byte, with the store's
 // answers.
 func TestAuthorizerIDLengths(t *testing.T) {
 	w := newWorld(t)
-	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcd"
-	lengths := []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40}
+	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+	lengths := []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 36, 40, 47, 48, 49, 63, 64, 65, 72}
 	// near returns s and the strings that differ from it in one byte, at
 	// each position.
 	near := func(s string) []string {
@@ -466,7 +466,9 @@ func TestAuthorizerIDLengths(t *testing.T) {
 	for _, n := range lengths {
 		orgs = append(orgs, "o"+text[:n-1])
 		users = append(users, "u"+text[:n-1])
-		perms = append(perms, ("p:" + text)[:n])
+		if n <= 48 { // the longest slug allowed
+			perms = append(perms, ("p:" + text)[:n])
+		}
 	}
 	var granted []string
 	for i, p := range perms {
@@ -522,7 +524,9 @@ func TestAuthorizerIDLengths(t *testing.T) {
 		for _, user := range near(users[i])[1:] {
 			check(orgs[(i+1)%len(orgs)], user, granted[0])
 		}
-		for _, p := range near(perms[i])[1:] {
+	}
+	for i, perm := range perms {
+		for _, p := range near(perm)[1:] {
 			check(orgs[i], users[(i+1)%len(users)], p)
 		}
 	}

@@ -1,33 +1,38 @@
 package rbac
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // ---- words of short strings ----
 //
-// Ids and permission slugs of 8 to 32 bytes — nearly all of them — are
-// read as 8-byte words, which are their hash's input and compare as
-// integers: no loop and no call, which matters on the check path. The
-// words of n bytes are those at offsets 0 and n-8 (the ends) and, when
-// n > 16, 8 and n-16 (the middle). Together they cover the n bytes, so
-// two strings of the same length are equal exactly when their words are.
-// Each function comes in an ends part and a middle part, which the
-// compiler inlines separately (see Authorizer.Can).
+// Ids and permission slugs of 8 to 64 bytes — nearly all of them, UUIDs
+// included — are read as 8-byte words, which are their hash's input and
+// compare as integers: no call, which matters on the check path. The
+// words of n bytes are those at offsets 0 and n-8 (the ends) and, for
+// each o = 8, 16, 24 with 2o < n, those at o and n-8-o (the middle, from
+// both ends inwards). Together they cover the n bytes, so two strings of
+// the same length are equal exactly when their words are. Each function
+// comes in an ends part and a middle part, which the compiler inlines
+// separately (see Authorizer.Can).
 
-// covered reports whether a string of n bytes is read as words: 8 to 32
+// covered reports whether a string of n bytes is read as words: 8 to 64
 // bytes.
-func covered(n int) bool { return uint(n-8) <= 24 }
+func covered(n int) bool { return uint(n-8) <= 56 }
 
-// rawHash returns a hash of s: for 8 to 32 bytes, each pair of words is
-// multiplied into one (two or four 64-bit multiplications, no 128-bit
-// one), and otherwise strhash. A product's top bits depend on all of its
+// rawHash returns a hash of s: for 8 to 64 bytes, the two end words are
+// multiplied into one (two 64-bit multiplications, no 128-bit one) and
+// each pair of middle words is mixed in (see foldMiddle); otherwise
+// strhash. A product's top bits depend on all of its
 // factors' bits, so tables take their entries from a hash's top bits (see
 // sizeFor), which are good enough for the permission table; idHash spreads
 // the hash further for the large tables.
 func rawHash(s string, seed uint64) uint64 {
 	if n := len(s); covered(n) {
 		h := foldEnds(data(s), n, seed)
-		if n > 16 {
-			h ^= foldMiddle(data(s), n, seed)
+		for o := 8; 2*o < n; o += 8 {
+			h ^= foldMiddle(data(s), n, o, seed)
 		}
 		return h
 	}
@@ -52,16 +57,20 @@ func foldEnds(p unsafe.Pointer, n int, seed uint64) uint64 {
 	return ((load64(p)^seed^uint64(n)*k2)*k0 ^ load64(unsafe.Add(p, n-8))) * k1
 }
 
-func foldMiddle(p unsafe.Pointer, n int, seed uint64) uint64 {
-	return ((load64(unsafe.Add(p, 8))^seed)*k2 ^ load64(unsafe.Add(p, n-16))) * k3
+// foldMiddle mixes a pair of middle words with a 128-bit product, whose
+// high half depends on every bit of both: the terms of a long string are
+// combined with xor, and a 64-bit product would leave a difference in a
+// word's top byte in the top byte, where another could cancel it.
+func foldMiddle(p unsafe.Pointer, n, o int, seed uint64) uint64 {
+	return mix(load64(unsafe.Add(p, o))^bits.RotateLeft64(seed, o)^k2, load64(unsafe.Add(p, n-8-o))^k3)
 }
 
 // differ returns zero exactly when the n bytes at p and at q are equal,
-// 8 ≤ n ≤ 32.
+// 8 ≤ n ≤ 64.
 func differ(p, q unsafe.Pointer, n int) uint64 {
 	d := differEnds(p, q, n)
-	if n > 16 {
-		d |= differMiddle(p, q, n)
+	for o := 8; 2*o < n; o += 8 {
+		d |= differMiddle(p, q, n, o)
 	}
 	return d
 }
@@ -70,9 +79,9 @@ func differEnds(p, q unsafe.Pointer, n int) uint64 {
 	return (load64(p) ^ load64(q)) | (load64(unsafe.Add(p, n-8)) ^ load64(unsafe.Add(q, n-8)))
 }
 
-func differMiddle(p, q unsafe.Pointer, n int) uint64 {
-	return (load64(unsafe.Add(p, 8)) ^ load64(unsafe.Add(q, 8))) |
-		(load64(unsafe.Add(p, n-16)) ^ load64(unsafe.Add(q, n-16)))
+func differMiddle(p, q unsafe.Pointer, n, o int) uint64 {
+	return (load64(unsafe.Add(p, o)) ^ load64(unsafe.Add(q, o))) |
+		(load64(unsafe.Add(p, n-8-o)) ^ load64(unsafe.Add(q, n-8-o)))
 }
 
 // data returns a pointer to the bytes of s.
