@@ -24,10 +24,9 @@ func covered(n int) bool { return uint(n-8) <= 56 }
 // rawHash returns a hash of s: for 8 to 64 bytes, the two end words are
 // multiplied into one (two 64-bit multiplications, no 128-bit one) and
 // each pair of middle words is mixed in (see foldMiddle); otherwise
-// strhash. A product's top bits depend on all of its
-// factors' bits, so tables take their entries from a hash's top bits (see
-// sizeFor), which are good enough for the permission table; idHash spreads
-// the hash further for the large tables.
+// strhash. A product's top bits depend on all of its factors' bits, so
+// tables take their entries from the top bits (see sizeFor) of idHash,
+// which spreads the raw hash so that every bit counts there.
 func rawHash(s string, seed uint64) uint64 {
 	if n := len(s); covered(n) {
 		h := foldEnds(data(s), n, seed)
@@ -39,7 +38,7 @@ func rawHash(s string, seed uint64) uint64 {
 	return strhash(s, seed)
 }
 
-// idHash is the hash of ids in the authorizer's tables.
+// idHash is the hash of ids and slugs in the authorizer's tables.
 func idHash(s string, seed uint64) uint64 { return spread(rawHash(s, seed)) }
 
 // pairHash hashes an organization and user id pair: the user id, with the
