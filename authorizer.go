@@ -39,10 +39,10 @@ import (
 // places that are not in cache — the table entry and the record, which
 // lies in one piece of memory — chooses among the table entries it reads
 // and combines the role kinds' bitset words with arithmetic rather than
-// with branches on data it waits for, and is short: ids and slugs of 8 to
-// 32 bytes, nearly all of them, are read as 8-byte words, hashed with a
-// few multiplications and compared as integers, in one function without
-// calls. At 1,000,000 memberships the snapshot takes about 115 bytes per
+// with branches on data it waits for, and is short: ids of 8 to 64 bytes
+// and slugs of 8 to 32, nearly all of them, are read as 8-byte words,
+// hashed with a few multiplications and compared as integers, in one
+// function without calls. At 1,000,000 memberships the snapshot takes about 115 bytes per
 // membership.
 //
 // # Writing
@@ -145,16 +145,16 @@ type envRole struct {
 func (a *Authorizer) Can(org, user, permission string) bool {
 	s := a.root.Load()
 	no, nu, np := len(org), len(user), len(permission)
-	if !covered(no) || !covered(nu) || !covered(np) || np > len(permEntry{}.text)*8 {
+	if !covered(no) || !covered(nu) || !inText(np) {
 		return s.can(org, user, permission, a.seed)
 	}
-	// This is s.can for ids of 8 to 64 bytes and a slug of 8 to 32, written out as
-	// one function without calls (the parts of rawHash, idHash and differ
-	// are inlined): the pair hash of the ids, the one table entry pick
-	// chooses, the record's header, a compare of the record's ids with
-	// the query's, the permission's id, the bitset words. Anything else (a
-	// record that is not in the candidate entry, several environment
-	// roles) goes the general way.
+	// This is s.can for ids of 8 to 64 bytes and a slug of 8 to 32,
+	// written out as one function without calls (the parts of rawHash,
+	// idHash and differ are inlined): the pair hash of the ids, the one
+	// table entry pick chooses, the record's header, a compare of the
+	// record's ids with the query's, the permission's id, the bitset
+	// words. Anything else (a record that is not in the candidate entry,
+	// several environment roles) goes the general way.
 	po, pu, pp := data(org), data(user), data(permission)
 	h := foldEnds(po, no, a.seed)
 	for o := 8; 2*o < no; o += 8 {
@@ -194,16 +194,16 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	env := s.env
 	pt := env.perms
 	hp := foldEnds(pp, np, pt.seed)
-	if np > 16 {
-		hp ^= foldMiddle(pp, np, 8, pt.seed)
+	for o := 8; 2*o < np; o += 8 {
+		hp ^= foldMiddle(pp, np, o, pt.seed)
 	}
 	hp = spread(hp)
 	var perm uint64
 	for i := pt.home(hp); ; i = (i + 1) & pt.mask {
 		e := &pt.entries[i]
 		d := differEnds(unsafe.Pointer(&e.text), pp, np) | uint64(e.n^uint32(np))
-		if np > 16 {
-			d |= differMiddle(unsafe.Pointer(&e.text), pp, np, 8)
+		for o := 8; 2*o < np; o += 8 {
+			d |= differMiddle(unsafe.Pointer(&e.text), pp, np, o)
 		}
 		if d == 0 {
 			perm = uint64(e.id)

@@ -61,8 +61,9 @@ func small(s string) uint64 {
 }
 
 // permTable maps permission slugs to ids: open addressing, at most half
-// full, a few kilobytes that stay in cache. A slug of 8 to 32 bytes — most
-// are — is held as its words (see words), which compare as integers.
+// full, a few kilobytes that stay in cache. An entry holds the first 32
+// bytes of its slug, so that a slug of 8 to 32 bytes — most are — compares
+// as words (see differ and inText).
 type permTable struct {
 	seed    uint64
 	mask    uint64
@@ -97,10 +98,14 @@ func (t *permTable) put(slug string, id uint32) {
 	t.entries[i] = e
 }
 
+// inText reports whether a slug of n bytes is compared as the words of an
+// entry's text: 8 to 32 bytes.
+func inText(n int) bool { return covered(n) && n <= len(permEntry{}.text)*8 }
+
 // get returns the id of slug. Checks inline the case of a covered slug
 // (see Authorizer.Can).
 func (t *permTable) get(slug string) (uint32, bool) {
-	covers := covered(len(slug)) && len(slug) <= len(permEntry{}.text)*8
+	covers := inText(len(slug))
 	for i := t.home(idHash(slug, t.seed)); ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
 		if e.n == 0 {

@@ -134,7 +134,8 @@ func TestMemberTable(t *testing.T) {
 // TestCanComparesWholeIDs makes the table entry of a membership point to
 // the record of another one whose ids differ in one byte, as a collision
 // of their 64-bit hashes would: a check must not take one for the other,
-// whichever byte differs and however long the ids are.
+// whichever byte differs and however long the ids are. The same for the
+// permission table's entries.
 func TestCanComparesWholeIDs(t *testing.T) {
 	const seed = 42
 	env := testEnv(1, []uint32{0})
@@ -157,6 +158,41 @@ func TestCanComparesWholeIDs(t *testing.T) {
 				a.root.Store(&snapshot{env: env, orgs: newOrgIndex(0), members: members})
 				if a.Can(org, user, "docs:read") {
 					t.Fatalf("%d-byte ids: the record of %s %q is taken for %q", n, which, other, text[:n])
+				}
+			}
+		}
+		// The permission table's entry at a slug's home holding another
+		// slug of the same length, as a collision would, is not taken
+		// for it either.
+		if n >= 8 && n <= 32 {
+			org, user := text[:n], strings.ToUpper(text[:n])
+			rec := appendRecord(nil, org, user, 0, nil, []uint32{0})
+			members := newMemberTable(1)
+			members.insert(pairHash(org, user, seed), &rec[0])
+			for k := range n {
+				slug := text[:n]
+				other := slug[:k] + "_" + slug[k+1:]
+				e := testEnv(1, []uint32{0})
+				e.perms = newPermTable(seed, 1)
+				e.perms.put(other, 0)
+				home := e.perms.home(idHash(slug, seed))
+				for i := range e.perms.entries { // move it to slug's home
+					if e.perms.entries[i].n != 0 {
+						e.perms.entries[i], e.perms.entries[home] = e.perms.entries[home], e.perms.entries[i]
+						break
+					}
+				}
+				if e.perms.entries[home].slug != other {
+					t.Fatalf("%d-byte slug: %q not moved to the home of %q", n, other, slug)
+				}
+				a.root.Store(&snapshot{env: e, orgs: newOrgIndex(0), members: members})
+				if a.Can(org, user, slug) {
+					t.Fatalf("%d-byte slug: the entry of %q is taken for %q", n, other, slug)
+				}
+				// Put after it, the slug itself is found past the other.
+				e.perms.put(slug, 0)
+				if !a.Can(org, user, slug) {
+					t.Fatalf("%d-byte slug: %q is not found past %q", n, slug, other)
 				}
 			}
 		}

@@ -35,7 +35,7 @@ func newTable[V any](n int, gone *V) *table[V] {
 
 // candidate returns the value of the one entry a lookup of hash h checks
 // first (see pick), or nil when it is empty or removed. The caller
-// verifies the key, and calls entry when it does not match. Checks write
+// verifies the key, and calls probe when it does not match. Checks write
 // it out for the membership table (see Authorizer.Can).
 func (t *table[V]) candidate(h uint64) *V {
 	es, m := unsafe.Pointer(unsafe.SliceData(t.entries)), t.mask
@@ -64,7 +64,7 @@ func (t *table[V]) home(h uint64) uint64 { return h >> (t.shift & 63) }
 // sizeFor returns the number of entries of an open-addressing table for n
 // keys, a power of two at least 16 and 2n, and the shift that takes a
 // hash to its home entry: the hash's top bits, which depend on every byte
-// hashed (see fold).
+// hashed (see rawHash and spread).
 func sizeFor(n int) (size int, shift uint8) {
 	size, shift = 16, 60
 	for size < 2*n {
