@@ -222,6 +222,9 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 
 // can is Authorizer.Can for any ids and slug.
 func (s *snapshot) can(org, user, permission string, seed uint64) bool {
+	if testHookGeneral != nil {
+		testHookGeneral()
+	}
 	perm, ok := s.env.perms.get(permission)
 	if !ok {
 		return false
@@ -229,6 +232,10 @@ func (s *snapshot) can(org, user, permission string, seed uint64) bool {
 	r := findMember(s.members, pairHash(org, user, seed), org, user)
 	return r != nil && grants(r, s.env, perm)
 }
+
+// testHookGeneral, when set by a test, is called on each check the general
+// path answers.
+var testHookGeneral func()
 
 // CanAt is [Authorizer.Can] with the revision of the answer: it reflects
 // every write committed at or before that revision.
