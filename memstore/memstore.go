@@ -589,7 +589,11 @@ func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.M
 	if f.After != "" {
 		ids = ids[sort.SearchStrings(ids, f.After+"\x00"):]
 	}
-	out := []rbac.Membership{}
+	n := len(ids)
+	if f.Limit > 0 {
+		n = min(n, f.Limit)
+	}
+	out := make([]rbac.Membership, 0, n) // grown once, not by doubling: listings can be a million long
 	for _, id := range ids {
 		m := t.e.members[id]
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, m.Status) {
