@@ -36,13 +36,12 @@ import (
 // A check at scale waits for memory, and the speed of a run of checks is
 // how many of those waits overlap. So a check reads two places that are
 // not in cache — the table entry and the record, which lies in one piece
-// of memory — chooses among the table entries it reads and combines the
-// role kinds' bitset words with arithmetic rather than with branches on
-// data it waits for, and is short: ids of 8 to 64 bytes and slugs of 8 to
-// 32, nearly all of them, are read as 8-byte words, hashed with a few
-// multiplications and compared as integers, in one function without
-// calls. At 1,000,000 memberships the snapshot takes about 115 bytes per
-// membership.
+// of memory — chooses among the table entries it reads with arithmetic
+// rather than with branches on data it waits for, and is short: ids of 8
+// to 64 bytes and slugs of 8 to 32, nearly all of them, are read as 8-byte
+// words, hashed with a few multiplications and compared as integers, in
+// one function without calls. At 1,000,000 memberships the snapshot takes
+// about 115 bytes per membership.
 //
 // # Writing
 //

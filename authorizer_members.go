@@ -104,8 +104,9 @@ func is(p *byte, org, user string) bool {
 // grants reports whether the roles of the record p points to grant
 // permission id perm, a permission of env. The organization roles' word
 // is read at a clamped offset and masked, and a record without
-// environment roles reads the zero row (see envPart.word), rather than
-// branching.
+// environment roles reads the zero row (see envPart.word), so that every
+// record takes the same steps. (The compiler makes branches of the
+// clamps; written as arithmetic they measured no faster.)
 func grants(p *byte, env *envPart, perm uint32) bool {
 	h := header(p)
 	word, width, n := uint64(perm>>6), uint64(get16(h[12:])), int(get16(h[14:]))

@@ -48,8 +48,9 @@ func (p *orgPart) holds(r record) bool {
 // A check at scale waits for memory, and consecutive checks overlap their
 // waits only as long as the processor does not mispredict a branch that
 // depends on what it is waiting for. So lookups choose among the few
-// entries that may hold a key with arithmetic, and branch only where the
-// outcome is predictable (the key is found, the bounds hold).
+// entries that may hold a key with arithmetic, and branch on what they
+// read only where the outcome is predictable (the key is found, the
+// bounds hold).
 
 // ne returns 1 when a != b and 0 otherwise.
 func ne(a, b uint64) uint64 {
