@@ -589,11 +589,14 @@ func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.M
 	if f.After != "" {
 		ids = ids[sort.SearchStrings(ids, f.After+"\x00"):]
 	}
+	// A listing can be a million long: allocate it once, at the most it
+	// can hold, rather than copy it over and over as it doubles, and
+	// shrink it below if the filters kept less than half.
 	n := len(ids)
 	if f.Limit > 0 {
 		n = min(n, f.Limit)
 	}
-	out := make([]rbac.Membership, 0, n) // grown once, not by doubling: listings can be a million long
+	out := make([]rbac.Membership, 0, n)
 	for _, id := range ids {
 		m := t.e.members[id]
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, m.Status) {
@@ -606,6 +609,9 @@ func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.M
 		if f.Limit > 0 && len(out) == f.Limit {
 			break
 		}
+	}
+	if len(out) < cap(out)/2 {
+		out = append(make([]rbac.Membership, 0, len(out)), out...)
 	}
 	return out, nil
 }
