@@ -611,7 +611,7 @@ func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.M
 		}
 	}
 	if len(out) < cap(out)/2 {
-		out = append(make([]rbac.Membership, 0, len(out)), out...)
+		out = slices.Clone(out)
 	}
 	return out, nil
 }
