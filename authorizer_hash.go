@@ -62,8 +62,8 @@ func small(s string) uint64 {
 
 // permTable maps permission slugs to ids: open addressing, at most half
 // full, a few kilobytes that stay in cache. An entry holds the first 32
-// bytes of its slug, so that a slug of 8 to 32 bytes — most are — compares
-// as words (see differ and inText).
+// bytes of its slug and its end words, so that a slug of 1 to 32 bytes —
+// most are — compares as words (see differ and inText).
 type permTable struct {
 	seed    uint64
 	mask    uint64
@@ -76,8 +76,10 @@ type permEntry struct {
 	n    uint32 // the slug's length; 0 marks an empty entry
 	id   uint32
 	// The slug's bytes, read at check time instead of slug's: the first
-	// 32, zero after the end.
-	text [4]uint64
+	// 32, zero after the end; and its end words (see ends) when it has at
+	// most 32 bytes.
+	text   [4]uint64
+	lo, hi uint64
 }
 
 func newPermTable(seed uint64, n int) *permTable {
@@ -95,11 +97,14 @@ func (t *permTable) put(slug string, id uint32) {
 	}
 	e := permEntry{slug: slug, n: uint32(len(slug)), id: id}
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&e.text)), len(e.text)*8), slug)
+	if inText(len(slug)) {
+		e.lo, e.hi = ends(data(slug), len(slug))
+	}
 	t.entries[i] = e
 }
 
 // inText reports whether a slug of n bytes is compared as the words of an
-// entry's text: 8 to 32 bytes.
+// entry's text: 1 to 32 bytes.
 func inText(n int) bool { return covered(n) && n <= len(permEntry{}.text)*8 }
 
 // get returns the id of slug. Checks inline the case of a covered slug

@@ -8,3 +8,7 @@ import "unsafe"
 // aligned: one load on these little-endian processors, which read
 // unaligned words.
 func load64(p unsafe.Pointer) uint64 { return *(*uint64)(p) }
+
+// load32 returns the little-endian 4 bytes at p, which need not be
+// aligned.
+func load32(p unsafe.Pointer) uint32 { return *(*uint32)(p) }

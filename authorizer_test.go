@@ -23,11 +23,11 @@ import (
 // lengths under 8, 8 to 16, 17 to 32, 33 to 64 and over 64 bytes, which
 // checks read in different ways, and some differ from others in one byte.
 var (
-	permPool    = []string{"docs:read", "docs:write", "billing.*", "users:invite", "audit:view", "organization:members:manage", "sso:configure:identity-providers:all"}
+	permPool    = []string{"read", "docs:read", "docs:write", "billing.*", "users:invite", "audit:view", "organization:members:manage", "sso:configure:identity-providers:all"}
 	envRolePool = []string{"admin", "editor", "viewer", "billing"}
 	orgRolePool = []string{"org-ops", "org-finance", "org-guest"}
 	orgPool     = []string{"acme", "org_01EHZNVPK3SFK441A1RGBFSHRT", "globex-industries", "org_01EHZNVPK3SFK441A1RGBFSHRQ", "initech-software-and-consulting-group-of-the-americas-europe-and-asia"}
-	userPool    = []string{"ana", "bob@example.com", "user_01E4ZCR3C56J083X43JQXF3JK5", "bob@example.con", "9f1c2d3e-4b5a-4978-8a9b-0c1d2e3f4a5b"}
+	userPool    = []string{"ana", "al", "bob@example.com", "user_01E4ZCR3C56J083X43JQXF3JK5", "bob@example.con", "9f1c2d3e-4b5a-4978-8a9b-0c1d2e3f4a5b"}
 	groupPool   = []string{"g-eng", "g-fin", "g-all"}
 )
 
@@ -452,7 +452,7 @@ func TestAuthorizerBasics(t *testing.T) {
 func TestAuthorizerIDLengths(t *testing.T) {
 	w := newWorld(t)
 	const text = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
-	lengths := []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 36, 40, 47, 48, 49, 63, 64, 65, 72}
+	lengths := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 36, 40, 47, 48, 49, 63, 64, 65, 72}
 	// near returns s and the strings that differ from it in one byte, at
 	// each position.
 	near := func(s string) []string {
