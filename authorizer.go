@@ -150,7 +150,8 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	// This is s.can for ids of 1 to 64 bytes and a slug of 1 to 32,
 	// written out as one function without calls (the parts of rawHash,
 	// idHash and differ are inlined): the pair hash of the ids, the one
-	// table entry pick chooses, the record's header, a compare of the
+	// table entry pick chooses (none when the entries it reads show there
+	// is no such membership), the record's header, a compare of the
 	// record's ids with the query's, the permission's id, the bitset
 	// words. Anything else (a record that is not in the candidate entry,
 	// several environment roles) goes the general way.
@@ -170,8 +171,11 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	t := s.members
 	es, m := unsafe.Pointer(unsafe.SliceData(t.entries)), t.mask
 	i := t.home(h)
-	i += pick(h, hashAt(es, i), hashAt(es, (i+1)&m), hashAt(es, (i+2)&m))
-	p := valueAt(es, i&m)
+	k := pick(h, hashAt(es, i), hashAt(es, (i+1)&m), hashAt(es, (i+2)&m))
+	if k == 3 && vacant(es, i, m) {
+		return false // no such membership: no record read
+	}
+	p := valueAt(es, (i+k)&m)
 	if p == nil {
 		return s.can(org, user, permission, a.seed)
 	}

@@ -63,25 +63,40 @@ func TestCanShortPath(t *testing.T) {
 	testHookGeneral = func() { general++ }
 	defer func() { testHookGeneral = nil }()
 	const checks = 20000
-	granted := 0
-	for range checks {
+	granted, missing, missingGeneral := 0, 0, 0
+	for k := range checks {
 		m, slug := ms[rng.IntN(len(ms))], slugs[rng.IntN(nperms)]
+		absent := k%4 == 0 // a user of another member: nearly always no membership
+		if absent {
+			m.user = ms[rng.IntN(len(ms))].user
+		}
 		before := general
 		got := a.Can(m.org, m.user, slug)
-		if general == before {
-			testHookGeneral = nil
-			want := s.can(m.org, m.user, slug, seed)
-			testHookGeneral = func() { general++ }
-			if got != want {
-				t.Fatalf("Can(%q, %q, %q) = %v, the general path %v", m.org, m.user, slug, got, want)
-			}
+		viaGeneral := general > before
+		testHookGeneral = nil
+		want := s.can(m.org, m.user, slug, seed)
+		testHookGeneral = func() { general++ }
+		if !viaGeneral && got != want {
+			t.Fatalf("Can(%q, %q, %q) = %v, the general path %v", m.org, m.user, slug, got, want)
 		}
 		if got {
 			granted++
+		}
+		if absent && findMember(table, pairHash(m.org, m.user, seed), m.org, m.user) == nil {
+			missing++
+			if viaGeneral {
+				missingGeneral++
+			}
 		}
 	}
 	if general > checks/10 || granted == 0 {
 		t.Errorf("the general path answered %d of %d checks (want at most 10%%); %d granted", general, checks, granted)
 	}
-	t.Logf("the general path answered %d of %d checks", general, checks)
+	// Most checks of a membership that does not exist end at the table
+	// entries, which show it absent; the others (three full entries in a
+	// row) go the general way.
+	if missing < checks/8 || missingGeneral > missing/3 {
+		t.Errorf("the general path answered %d of %d checks denied for want of a membership (want at most a third)", missingGeneral, missing)
+	}
+	t.Logf("the general path answered %d of %d checks, %d of the %d denied for want of a membership", general, checks, missingGeneral, missing)
 }

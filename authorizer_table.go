@@ -58,6 +58,14 @@ func valueAt(es unsafe.Pointer, i uint64) unsafe.Pointer {
 	return unsafe.Pointer((*atomic.Pointer[byte])(unsafe.Add(es, i*entrySize+valueOffset)).Load())
 }
 
+// vacant reports whether entry i of the entries at es, or one of the next
+// two, is empty. A key whose hash none of the three holds is then not in
+// the table: an insert takes the first empty entry from the key's home,
+// and an entry, once filled, never becomes empty again.
+func vacant(es unsafe.Pointer, i, m uint64) bool {
+	return valueAt(es, i) == nil || valueAt(es, (i+1)&m) == nil || valueAt(es, (i+2)&m) == nil
+}
+
 // home returns the home entry of hash h.
 func (t *table[V]) home(h uint64) uint64 { return h >> (t.shift & 63) }
 
