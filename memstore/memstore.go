@@ -364,8 +364,18 @@ func (t *tx) Roles(ctx context.Context, org string) ([]rbac.Role, error) {
 	}
 	slugs := sortedKeys(t.e.rolesOf[org])
 	out := make([]rbac.Role, len(slugs))
+	n := 0
 	for i, s := range slugs {
-		out[i] = cloneRole(t.e.roles[roleKey{org, s}])
+		out[i] = t.e.roles[roleKey{org, s}]
+		n += len(out[i].Permissions)
+	}
+	// The roles' permission lists are copied into one array, each capped
+	// at its own end so that an append to one does not write into the next.
+	perms := make([]string, 0, n)
+	for i := range out {
+		at := len(perms)
+		perms = append(perms, out[i].Permissions...)
+		out[i].Permissions = perms[at:len(perms):len(perms)]
 	}
 	return out, nil
 }

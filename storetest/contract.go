@@ -407,8 +407,26 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			if !slices.Equal(r.Permissions, []string{"read"}) || e.PriorityOrder[0] != "member" || !slices.Equal(m.Roles, []string{"admin"}) {
 				t.Errorf("the store kept the caller's slices: %v %v %v", r.Permissions, e.PriorityOrder, m.Roles)
 			}
-			// And the caller owns what it gets.
+			// And the caller owns what it gets, a listing's roles each their
+			// own permissions: an append to one does not write into the next.
 			e.PriorityOrder[0], r.Permissions[0], m.Roles[0] = "y", "y", "y"
+			rs, err := tx.Roles(ctx, "")
+			if err != nil {
+				return err
+			}
+			before := make([][]string, len(rs))
+			for i := range rs {
+				before[i] = slices.Clone(rs[i].Permissions)
+			}
+			for i := range rs {
+				rs[i].Permissions = append(rs[i].Permissions, "z")
+				if i+1 < len(rs) && !slices.Equal(rs[i+1].Permissions, before[i+1]) {
+					t.Errorf("appending to role %q's permissions changed role %q's: %v", rs[i].Slug, rs[i+1].Slug, rs[i+1].Permissions)
+				}
+				if len(rs[i].Permissions) > 1 {
+					rs[i].Permissions[0] = "y"
+				}
+			}
 			return nil
 		})
 		if err != nil {
