@@ -31,7 +31,8 @@ import (
 // interned to small integers, so a set of permissions is a bitset. The
 // answer is the bit of the permission in the environment role's bitset
 // or in that union. Inactive, pending and missing memberships have no
-// record, so they are denied.
+// record, so they are denied — nearly always from the table entries
+// alone, which show the pair absent without a record being read.
 //
 // A check at scale waits for memory, and the speed of a run of checks is
 // how many of those waits overlap. So a check reads two places that are
