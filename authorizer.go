@@ -42,8 +42,8 @@ import (
 // to 64 bytes and slugs of 1 to 32, nearly all of them, are read as words
 // (of 8 bytes, or the end bytes of a string under 8), hashed with a few
 // multiplications and compared as integers, in one function without
-// calls. At 1,000,000 memberships the snapshot takes
-// about 115 bytes per membership.
+// calls. At 1,000,000 memberships the snapshot takes about 115 bytes per
+// membership.
 //
 // # Writing
 //

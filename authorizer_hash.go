@@ -5,29 +5,21 @@ import (
 	"unsafe"
 )
 
-// strhash is the hash of the authorizer's tables: a seeded hash of short
-// strings (organization and user ids, permission slugs) after wyhash
-// (github.com/wangyi-fudan/wyhash, public domain). It reads 8 bytes at a
-// time and makes no runtime call, which matters because a check
-// hashes three strings. The seed is random per authorizer; the hash is not
-// meant to resist an adversary who can choose ids and time lookups.
+// strhash hashes the strings the words of rawHash do not cover: the empty
+// string and those over 64 bytes. It is a seeded hash after wyhash
+// (github.com/wangyi-fudan/wyhash, public domain), 16 bytes at a time,
+// without a runtime call. The seed is random per authorizer; the hash is
+// not meant to resist an adversary who can choose ids and time lookups.
 func strhash(s string, seed uint64) uint64 {
 	const p0, p1, p2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
 	n := len(s)
 	seed ^= p0
 	var a, b uint64
-	switch {
-	case n > 16:
+	if n > 16 {
 		for t := s; len(t) > 16; t = t[16:] {
 			seed = mix(le64(t)^p1, le64(t[8:])^seed)
 		}
 		a, b = le64(s[n-16:]), le64(s[n-8:])
-	case n >= 8:
-		a, b = le64(s), le64(s[n-8:])
-	case n >= 4:
-		a, b = uint64(le32(s)), uint64(le32(s[n-4:]))
-	case n > 0:
-		a = small(s)
 	}
 	return mix(p1^uint64(n), mix(a^p1, b^seed)^p2)
 }
@@ -41,23 +33,6 @@ func le64(s string) uint64 {
 	_ = s[7]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-func le32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
-
-// small reads 1 to 7 bytes.
-func small(s string) uint64 {
-	if len(s) >= 4 {
-		return uint64(le32(s))<<32 | uint64(le32(s[len(s)-4:]))
-	}
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	return uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
 }
 
 // permTable maps permission slugs to ids: open addressing, at most half

@@ -24,8 +24,8 @@ func covered(n int) bool { return uint(n-1) < 64 }
 
 // ends returns the end words of the n bytes at p, 1 ≤ n ≤ 64: the 8 bytes
 // at 0 and at n-8 when n ≥ 8; for 4 to 7 bytes, the 4 at 0 and at n-4;
-// for 1 to 3, the first and last byte, and the middle one. It reads none of the bytes
-// outside the n.
+// for 1 to 3, the first and last byte, and the middle one. It reads none
+// of the bytes outside the n.
 func ends(p unsafe.Pointer, n int) (lo, hi uint64) {
 	if n >= 8 {
 		return load64(p), load64(unsafe.Add(p, n-8))
