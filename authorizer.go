@@ -35,15 +35,19 @@ import (
 // alone, which show the pair absent without a record being read.
 //
 // A check at scale waits for memory, and the speed of a run of checks is
-// how many of those waits overlap. So a check reads two places that are
-// not in cache — the table entry and the record, which lies in one piece
-// of memory — chooses among the table entries it reads with arithmetic
-// rather than with branches on data it waits for, and is short: ids of 1
-// to 64 bytes and slugs of 1 to 32, nearly all of them, are read as words
-// (of 8 bytes, or the end bytes of a string under 8), hashed with a few
-// multiplications and compared as integers, in one function without
-// calls. At 1,000,000 memberships the snapshot takes about 115 bytes per
-// membership.
+// how many of those waits overlap: how many checks the processor has
+// under way at once. So a check reads two places that are not in cache —
+// the table entry and the record, which lies in one piece of memory — and
+// does not branch on what it reads there: it chooses among the table
+// entries with arithmetic, and clamps the offsets of the bitset words it
+// reads with arithmetic too. (A mispredicted branch on a record's width or
+// roles is resolved only when the record arrives, and discards the work
+// begun on the next checks meanwhile.) And it is short, so that more
+// checks fit in the processor's window: ids of 1 to 64 bytes and slugs of
+// 1 to 32, nearly all of them, are read as words (of 8 bytes, or the end
+// bytes of a string under 8), hashed with a few multiplications and
+// compared as integers, in one function. At 1,000,000 memberships the
+// snapshot takes about 115 bytes per membership.
 //
 // # Writing
 //
@@ -145,28 +149,32 @@ type envRole struct {
 func (a *Authorizer) Can(org, user, permission string) bool {
 	s := a.root.Load()
 	no, nu, np := len(org), len(user), len(permission)
-	if !covered(no) || !covered(nu) || !inText(np) {
+	if uint(no-1)|uint(nu-1) >= 64 || uint(np-1) >= 32 { // see covered and inText
 		return s.can(org, user, permission, a.seed)
 	}
 	// This is s.can for ids of 1 to 64 bytes and a slug of 1 to 32,
-	// written out as one function without calls (the parts of rawHash,
-	// idHash and differ are inlined): the pair hash of the ids, the one
-	// table entry pick chooses (none when the entries it reads show there
-	// is no such membership), the record's header, a compare of the
-	// record's ids with the query's, the permission's id, the bitset
-	// words. Anything else (a record that is not in the candidate entry,
-	// several environment roles) goes the general way.
+	// written out as one function (the parts of rawHash, idHash and
+	// differ are inlined): the pair hash of the ids, the one table entry
+	// pick chooses (none when the entries it reads show there is no such
+	// membership), the record's header, a compare of the record's ids
+	// with the query's, the permission's id, the bitset words. Anything
+	// else (a record that is not in the candidate entry, several
+	// environment roles) goes on with canFrom from that entry.
 	po, pu, pp := data(org), data(user), data(permission)
 	ol, oh := ends(po, no)
 	ul, uh := ends(pu, nu)
 	h := fold(ol, oh, no, a.seed)
-	for o := 8; 2*o < no; o += 8 {
-		h ^= foldMiddle(po, no, o, a.seed)
+	if no > 16 { // middle words (see rawHash)
+		for o := 8; 2*o < no; o += 8 {
+			h ^= foldMiddle(po, no, o, a.seed)
+		}
 	}
 	ho := spread(h)
 	h = fold(ul, uh, nu, ho)
-	for o := 8; 2*o < nu; o += 8 {
-		h ^= foldMiddle(pu, nu, o, ho)
+	if nu > 16 {
+		for o := 8; 2*o < nu; o += 8 {
+			h ^= foldMiddle(pu, nu, o, ho)
+		}
 	}
 	h = spread(h)
 	t := s.members
@@ -176,43 +184,49 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	if k == 3 && vacant(es, i, m) {
 		return false // no such membership: no record read
 	}
-	p := valueAt(es, (i+k)&m)
+	j := (i + k) & m
+	p := valueAt(es, j)
 	if p == nil {
-		return s.can(org, user, permission, a.seed)
+		return s.canFrom(j, h, org, user, permission)
 	}
 	h0, h1 := load64(p), load64(unsafe.Add(p, 8))
 	width, envRoles := h1>>32&0xffff, h1>>48
 	if uint32(h1) != uint32(no)|uint32(nu)<<16 || envRoles > 1 {
-		return s.can(org, user, permission, a.seed)
+		return s.canFrom(j, h, org, user, permission)
 	}
 	ro := unsafe.Add(p, recordHeader+8*width)
 	ru := unsafe.Add(ro, no)
 	rol, roh := ends(ro, no)
 	rul, ruh := ends(ru, nu)
 	d := (rol ^ ol) | (roh ^ oh) | (rul ^ ul) | (ruh ^ uh)
-	for o := 8; 2*o < no; o += 8 {
-		d |= differMiddle(ro, po, no, o)
+	if no > 16 {
+		for o := 8; 2*o < no; o += 8 {
+			d |= differMiddle(ro, po, no, o)
+		}
 	}
-	for o := 8; 2*o < nu; o += 8 {
-		d |= differMiddle(ru, pu, nu, o)
+	if nu > 16 {
+		for o := 8; 2*o < nu; o += 8 {
+			d |= differMiddle(ru, pu, nu, o)
+		}
 	}
 	if d != 0 {
-		return s.can(org, user, permission, a.seed)
+		return s.canFrom(j, h, org, user, permission)
 	}
 	env := s.env
 	pt := env.perms
 	pl, ph := ends(pp, np)
 	hp := fold(pl, ph, np, pt.seed)
-	for o := 8; 2*o < np; o += 8 {
-		hp ^= foldMiddle(pp, np, o, pt.seed)
+	if np > 16 { // a slug has at most 32 bytes: one pair of middle words
+		hp ^= foldMiddle(pp, np, 8, pt.seed)
 	}
 	hp = spread(hp)
 	var perm uint64
+	pes := unsafe.Pointer(unsafe.SliceData(pt.entries))
 	for i := pt.home(hp); ; i = (i + 1) & pt.mask {
-		e := &pt.entries[i]
+		e := (*permEntry)(unsafe.Add(pes, i*permEntrySize)) // i ≤ mask
 		d := (e.lo ^ pl) | (e.hi ^ ph) | uint64(e.n^uint32(np))
-		for o := 8; 2*o < np; o += 8 {
-			d |= differMiddle(unsafe.Pointer(&e.text), pp, np, o)
+		if np > 16 {
+			d |= differMiddle(unsafe.Pointer(&e.text), pp, np, 8)
 		}
 		if d == 0 {
 			perm = uint64(e.id)
@@ -224,7 +238,7 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	}
 	// grants, for at most one environment role.
 	word := perm >> 6
-	ow := load64(unsafe.Add(p, recordHeader+8*min(word, max(width, 1)-1))) & ltMask(word, width)
+	ow := load64(unsafe.Add(p, recordHeader+8*clamp(word, lastWord(width)))) & ltMask(word, width)
 	ew := env.word(h0>>32, word)
 	return (ow|ew)>>(perm&63)&1 != 0
 }
@@ -240,6 +254,21 @@ func (s *snapshot) can(org, user, permission string, seed uint64) bool {
 	}
 	r := findMember(s.members, pairHash(org, user, seed), org, user)
 	return r != nil && grants(r, s.env, perm)
+}
+
+// canFrom is s.can for a membership of pair hash h whose table entry, if
+// any, is entry j or one after it: what Can does when the entry it reads
+// is not the membership's or its record is not one the short path reads.
+func (s *snapshot) canFrom(j, h uint64, org, user, permission string) bool {
+	if testHookGeneral != nil {
+		testHookGeneral()
+	}
+	r := s.members.probeFrom(h, j, isMember(org, user))
+	if r == nil {
+		return false
+	}
+	perm, ok := s.env.perms.get(permission)
+	return ok && grants(r, s.env, perm)
 }
 
 // testHookGeneral, when set by a test, is called on each check the general

@@ -46,6 +46,9 @@ type permTable struct {
 	entries []permEntry
 }
 
+// permEntrySize is the size of a permEntry.
+const permEntrySize = uint64(unsafe.Sizeof(permEntry{}))
+
 type permEntry struct {
 	slug string
 	n    uint32 // the slug's length; 0 marks an empty entry

@@ -104,13 +104,13 @@ func is(p *byte, org, user string) bool {
 // grants reports whether the roles of the record p points to grant
 // permission id perm, a permission of env. The organization roles' word
 // is read at a clamped offset and masked, and a record without
-// environment roles reads the zero row (see envPart.word), so that every
-// record takes the same steps. (The compiler makes branches of the
-// clamps; written as arithmetic they measured no faster.)
+// environment roles reads the zero row (see envPart.wordAt), so that
+// every record takes the same steps, without a branch on what the record
+// holds (see Authorizer.Can).
 func grants(p *byte, env *envPart, perm uint32) bool {
 	h := header(p)
 	word, width, n := uint64(perm>>6), uint64(get16(h[12:])), int(get16(h[14:]))
-	ow := *(*uint64)(unsafe.Add(unsafe.Pointer(p), recordHeader+8*min(word, max(width, 1)-1))) &
+	ow := *(*uint64)(unsafe.Add(unsafe.Pointer(p), recordHeader+8*clamp(word, lastWord(width)))) &
 		ltMask(word, width)
 	ew := env.word(uint64(get32(h[4:])), word)
 	for k := range max(n-1, 0) { // several environment roles: rare
@@ -125,9 +125,12 @@ const noRole = 1<<32 - 1
 
 // word returns word w < e.width of the bitset of environment role id: of
 // the zero row after the roles' when there is no such role, as for noRole
-// or a role newer than the part.
+// or a role newer than the part. The row is clamped with arithmetic (see
+// clamp), and the index, below len(e.bits) for w < e.width, is not
+// checked again.
 func (e *envPart) word(id, w uint64) uint64 {
-	return e.bits[min(id, uint64(len(e.roles)))*e.width+w]
+	i := clamp(id, uint64(len(e.roles)))*e.width + w
+	return load64(unsafe.Add(unsafe.Pointer(unsafe.SliceData(e.bits)), 8*i))
 }
 
 // records calls f with each record of block b.

@@ -207,3 +207,29 @@ func TestCanComparesWholeIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestClamps checks the branch-free arithmetic of a check's last step:
+// clamp against min, lastWord against max(width, 1) - 1, and envPart.word
+// against a plain index for every role id, the zero row and ids past it.
+func TestClamps(t *testing.T) {
+	values := []uint64{0, 1, 2, 3, 4, 63, 64, 65, 1<<16 - 1, 1 << 16, noRole - 1, noRole, 1<<62 + 5, 1<<63 - 1}
+	for _, a := range values {
+		if got := lastWord(a); got != max(a, 1)-1 {
+			t.Errorf("lastWord(%d) = %d, want %d", a, got, max(a, 1)-1)
+		}
+		for _, b := range values {
+			if got := clamp(a, b); got != min(a, b) {
+				t.Errorf("clamp(%d, %d) = %d, want %d", a, b, got, min(a, b))
+			}
+		}
+	}
+	e := testEnv(200, []uint32{0, 64, 199}, []uint32{1, 128}, nil)
+	for _, id := range []uint64{0, 1, 2, 3, 4, 1000, noRole} {
+		row := min(id, uint64(len(e.roles)))
+		for w := range e.width {
+			if got, want := e.word(id, w), e.bits[row*e.width+w]; got != want {
+				t.Errorf("word(%d, %d) = %#x, want %#x", id, w, got, want)
+			}
+		}
+	}
+}

@@ -65,6 +65,15 @@ func ne(a, b uint64) uint64 {
 // 1<<63.
 func ltMask(a, b uint64) uint64 { return uint64(int64(a-b) >> 63) }
 
+// clamp returns min(a, b) for a and b below 1<<63, computed with
+// arithmetic: the compiler makes a branch of min, and a check must not
+// branch on what it reads from a record (see Authorizer.Can).
+func clamp(a, b uint64) uint64 { return b + (a-b)&ltMask(a, b) }
+
+// lastWord returns max(width, 1) - 1, the last word of a record's bitset
+// of width words that a check may read, with arithmetic (see clamp).
+func lastWord(width uint64) uint64 { return width - 1 + (width-1)>>63 }
+
 // pick returns the distance from a home entry to the first of it and the
 // next two entries whose hash (h0, h1, h2) is h, and otherwise 3: the one
 // entry a lookup then verifies. A table at most half full nearly always

@@ -90,7 +90,13 @@ const (
 
 // entry returns the live entry of hash h whose value is the key, or nil.
 func (t *table[V]) entry(h uint64, is func(*V) bool) *tableEntry[V] {
-	for i := t.home(h); ; i = (i + 1) & t.mask {
+	return t.entryFrom(h, t.home(h), is)
+}
+
+// entryFrom is entry probing from entry i, when none of the entries from
+// the home entry to i holds the key.
+func (t *table[V]) entryFrom(h, i uint64, is func(*V) bool) *tableEntry[V] {
+	for ; ; i = (i + 1) & t.mask {
 		e := &t.entries[i]
 		v := e.v.Load()
 		if v == nil {
@@ -106,7 +112,13 @@ func (t *table[V]) entry(h uint64, is func(*V) bool) *tableEntry[V] {
 // from the home entry: what a lookup does when its candidate is not the
 // key.
 func (t *table[V]) probe(h uint64, is func(*V) bool) *V {
-	if e := t.entry(h, is); e != nil {
+	return t.probeFrom(h, t.home(h), is)
+}
+
+// probeFrom is probe from entry i, when none of the entries from the home
+// entry to i holds the key.
+func (t *table[V]) probeFrom(h, i uint64, is func(*V) bool) *V {
+	if e := t.entryFrom(h, i, is); e != nil {
 		// A writer may have replaced or removed the value since.
 		if v := e.v.Load(); v != t.gone {
 			return v
