@@ -90,14 +90,38 @@ func (s *Store) env(id string, create bool) *env {
 	return e
 }
 
+// current reports whether e is still the state of environment id: a
+// transaction that waited for e's lock may find that e was dropped
+// meanwhile (see drop).
+func (s *Store) current(id string, e *env) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.envs[id] == e
+}
+
+// drop forgets the state of environment id when it holds nothing, as
+// after a failed write to an environment that does not exist, so that
+// such writes do not leave state behind. The caller holds e's write
+// lock.
+func (s *Store) drop(id string, e *env) {
+	if e.rec != nil || len(e.perms)+len(e.roles)+len(e.orgs)+len(e.members)+len(e.mappings) > 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.envs[id] == e {
+		delete(s.envs, id)
+	}
+}
+
 // Update implements rbac.Store.
 func (s *Store) Update(ctx context.Context, id string, fn func(rbac.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e := s.env(id, true)
-	e.rw.Lock()
+	e := s.lock(id)
 	defer e.rw.Unlock()
+	defer s.drop(id, e)
 	tx := &tx{e: e, write: true}
 	err := fn(tx)
 	if err == nil {
@@ -116,15 +140,44 @@ func (s *Store) View(ctx context.Context, id string, fn func(rbac.Tx) error) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e := s.env(id, false)
+	e := s.rlock(id)
 	if e == nil {
-		e = newEnv() // an empty view: the environment does not exist
+		e = newEnv() // an empty view, of no one else's: the environment does not exist
+	} else {
+		defer e.rw.RUnlock()
 	}
-	e.rw.RLock()
-	defer e.rw.RUnlock()
 	tx := &tx{e: e}
 	defer func() { tx.done = true }()
 	return fn(tx)
+}
+
+// lock returns the state of environment id, created if need be, with its
+// write lock held.
+func (s *Store) lock(id string) *env {
+	for {
+		e := s.env(id, true)
+		e.rw.Lock()
+		if s.current(id, e) {
+			return e
+		}
+		e.rw.Unlock()
+	}
+}
+
+// rlock returns the state of environment id with its read lock held, or
+// nil when there is none.
+func (s *Store) rlock(id string) *env {
+	for {
+		e := s.env(id, false)
+		if e == nil {
+			return nil
+		}
+		e.rw.RLock()
+		if s.current(id, e) {
+			return e
+		}
+		e.rw.RUnlock()
+	}
 }
 
 // Environments implements rbac.Store.
