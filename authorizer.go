@@ -149,7 +149,7 @@ type envRole struct {
 func (a *Authorizer) Can(org, user, permission string) bool {
 	s := a.root.Load()
 	no, nu, np := len(org), len(user), len(permission)
-	if uint(no-1)|uint(nu-1) >= 64 || uint(np-1) >= 32 { // see covered and inText
+	if !covered(no) || !covered(nu) || !inText(np) {
 		return s.can(org, user, permission, a.seed)
 	}
 	// This is s.can for ids of 1 to 64 bytes and a slug of 1 to 32,
@@ -164,7 +164,10 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 	ol, oh := ends(po, no)
 	ul, uh := ends(pu, nu)
 	h := fold(ol, oh, no, a.seed)
-	if no > 16 { // middle words (see rawHash)
+	// The middle words' loops (see rawHash) start with a test of the
+	// length, which keeps their setup off the path of ids and slugs of at
+	// most 16 bytes.
+	if no > 16 {
 		for o := 8; 2*o < no; o += 8 {
 			h ^= foldMiddle(po, no, o, a.seed)
 		}
@@ -245,20 +248,14 @@ func (a *Authorizer) Can(org, user, permission string) bool {
 
 // can is Authorizer.Can for any ids and slug.
 func (s *snapshot) can(org, user, permission string, seed uint64) bool {
-	if testHookGeneral != nil {
-		testHookGeneral()
-	}
-	perm, ok := s.env.perms.get(permission)
-	if !ok {
-		return false
-	}
-	r := findMember(s.members, pairHash(org, user, seed), org, user)
-	return r != nil && grants(r, s.env, perm)
+	h := pairHash(org, user, seed)
+	return s.canFrom(s.members.home(h), h, org, user, permission)
 }
 
 // canFrom is s.can for a membership of pair hash h whose table entry, if
 // any, is entry j or one after it: what Can does when the entry it reads
-// is not the membership's or its record is not one the short path reads.
+// is not the membership's or its record is not one the short path reads,
+// and s.can from the home entry.
 func (s *snapshot) canFrom(j, h uint64, org, user, permission string) bool {
 	if testHookGeneral != nil {
 		testHookGeneral()

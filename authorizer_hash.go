@@ -83,7 +83,7 @@ func (t *permTable) put(slug string, id uint32) {
 
 // inText reports whether a slug of n bytes is compared as the words of an
 // entry's text: 1 to 32 bytes.
-func inText(n int) bool { return covered(n) && n <= len(permEntry{}.text)*8 }
+func inText(n int) bool { return uint(n-1) < uint(len(permEntry{}.text)*8) }
 
 // get returns the id of slug. Checks inline the case of a covered slug
 // (see Authorizer.Can).

@@ -104,7 +104,7 @@ func is(p *byte, org, user string) bool {
 // grants reports whether the roles of the record p points to grant
 // permission id perm, a permission of env. The organization roles' word
 // is read at a clamped offset and masked, and a record without
-// environment roles reads the zero row (see envPart.wordAt), so that
+// environment roles reads the zero row (see envPart.word), so that
 // every record takes the same steps, without a branch on what the record
 // holds (see Authorizer.Can).
 func grants(p *byte, env *envPart, perm uint32) bool {
