@@ -536,8 +536,21 @@ func (a *Authorizer) bitset(slugs []string) []uint64 {
 }
 
 // onCommit is the Service's commit hook.
-func (a *Authorizer) onCommit(events []Event) {
-	if len(events) == 0 || events[0].EnvironmentID != a.env {
+func (a *Authorizer) onCommit(c Commit) {
+	events := c.Events
+	if c.EnvironmentID != a.env {
+		return
+	}
+	if c.Err != nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.root.Load() != nil {
+			a.failed = c.Err // the next change reloads the whole snapshot
+			_ = a.reload(context.Background())
+		}
+		return
+	}
+	if len(events) == 0 {
 		return
 	}
 	a.mu.Lock()

@@ -627,9 +627,9 @@ func TestAuthorizerFollow(t *testing.T) {
 	}
 	feed := &chanFeed{ch: make(chan rbac.Change, 100)}
 	var drop atomic.Bool
-	w.svc.OnCommit(func(es []rbac.Event) {
+	w.svc.OnCommit(func(c rbac.Commit) {
 		if !drop.Load() {
-			feed.ch <- rbac.ChangeOf(es[0].EnvironmentID, es[0].Revision, es)
+			feed.ch <- rbac.ChangeOf(c.EnvironmentID, c.Revision, c.Events)
 		}
 	})
 	ctx, cancel := context.WithCancel(w.ctx)

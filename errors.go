@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +20,8 @@ const (
 	KindInvalid                         // the input breaks a rule; Field and Rule say which
 	KindConflict                        // the request contradicts the current state (slug taken, role in use, …)
 	KindReplacementRequired             // deleting a role needs a replacement default role
+	KindCanceled                        // the caller's context ended before the call finished; nothing was written
+	KindOutcomeUnknown                  // the store could not tell whether the write committed
 )
 
 func (k Kind) String() string {
@@ -31,6 +34,10 @@ func (k Kind) String() string {
 		return "conflict"
 	case KindReplacementRequired:
 		return "replacement required"
+	case KindCanceled:
+		return "canceled"
+	case KindOutcomeUnknown:
+		return "outcome unknown"
 	default:
 		return "internal"
 	}
@@ -63,6 +70,8 @@ const (
 	CodePermissionNotFound           = "permission_not_found"
 	CodeMembershipNotFound           = "organization_membership_not_found"
 	CodeGroupMappingNotFound         = "group_role_mapping_not_found"
+	CodeCanceled                     = "canceled"               // the context was canceled or its deadline passed
+	CodeOutcomeUnknown               = "commit_outcome_unknown" // the connection broke while the store committed
 	CodeInternal                     = "internal"
 )
 
@@ -131,6 +140,18 @@ var (
 	ErrConflict            = &Error{Kind: KindConflict}
 	ErrReplacementRequired = &Error{Kind: KindReplacementRequired}
 	ErrInternal            = &Error{Kind: KindInternal}
+	// ErrCanceled matches the errors of calls whose context was canceled
+	// or expired before they finished. Such a call changed nothing. The
+	// error also matches the context's own error: errors.Is(err,
+	// context.Canceled) or errors.Is(err, context.DeadlineExceeded).
+	ErrCanceled = &Error{Kind: KindCanceled}
+	// ErrOutcomeUnknown matches the error of a write whose commit was
+	// sent to the store but whose answer never came back (the connection
+	// broke during the commit): the write may or may not be stored. Read
+	// the state again before retrying. The Service tells its OnCommit
+	// handlers (see [Commit]), so caches in the process catch up either
+	// way.
+	ErrOutcomeUnknown = &Error{Kind: KindOutcomeUnknown}
 )
 
 // Code sentinels, for errors.Is.
@@ -153,9 +174,14 @@ var (
 	ErrGroupMappingConflict         = &Error{Kind: KindConflict, Code: CodeGroupMappingConflict}
 )
 
+// StatusClientClosedRequest is the status [HTTPStatus] gives a canceled
+// call: the caller went away or gave up (the code nginx uses for it).
+const StatusClientClosedRequest = 499
+
 // HTTPStatus maps an error to the HTTP status a JSON API would answer with:
 // 404 not found, 422 invalid input, 409 conflict and replacement required,
-// 500 otherwise.
+// 499 canceled (the request's context ended), 503 outcome unknown (the
+// client may read the state and retry), 500 otherwise.
 func HTTPStatus(err error) int {
 	var e *Error
 	if !errors.As(err, &e) {
@@ -168,6 +194,10 @@ func HTTPStatus(err error) int {
 		return http.StatusUnprocessableEntity
 	case KindConflict, KindReplacementRequired:
 		return http.StatusConflict
+	case KindCanceled:
+		return StatusClientClosedRequest
+	case KindOutcomeUnknown:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -191,7 +221,8 @@ func conflict(code, format string, args ...any) *Error {
 }
 
 // internal wraps a store failure. Errors that are already *Error pass
-// through unchanged.
+// through unchanged; a context's error becomes a KindCanceled error that
+// still matches it.
 func internal(err error) error {
 	if err == nil {
 		return nil
@@ -200,5 +231,17 @@ func internal(err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return canceled(err)
+	}
 	return &Error{Kind: KindInternal, Code: CodeInternal, Message: "store failure", Err: err}
+}
+
+// canceled wraps a context's error.
+func canceled(err error) *Error {
+	msg := "the call was canceled before it finished"
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = "the call's deadline passed before it finished"
+	}
+	return &Error{Kind: KindCanceled, Code: CodeCanceled, Message: msg + "; nothing was written", Err: err}
 }

@@ -388,8 +388,8 @@ func ExampleService_OnCommit() {
 	ctx := context.Background()
 	s := newService()
 	setup(ctx, s)
-	s.OnCommit(func(events []rbac.Event) {
-		for _, e := range events {
+	s.OnCommit(func(c rbac.Commit) {
+		for _, e := range c.Events {
 			fmt.Println(e.Revision, e.Type, e.OrganizationID, e.RoleSlug)
 		}
 	})

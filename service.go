@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -21,8 +23,10 @@ type Service struct {
 	now   func() time.Time
 	rand  io.Reader
 
+	log *slog.Logger
+
 	mu       sync.Mutex
-	handlers []func([]Event)
+	handlers []*handler
 }
 
 // An Option configures a [Service].
@@ -35,9 +39,13 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // crypto/rand (for reproducible tests and examples).
 func WithRand(r io.Reader) Option { return func(s *Service) { s.rand = r } }
 
+// WithLogger makes the Service log what it cannot return to a caller (a
+// panicking OnCommit handler) to l instead of [slog.Default].
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
 // New returns a Service on the store.
 func New(store Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, rand: rand.Reader}
+	s := &Service{store: store, now: time.Now, rand: rand.Reader, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -47,16 +55,72 @@ func New(store Store, opts ...Option) *Service {
 // Store returns the Store the Service works on.
 func (s *Service) Store() Store { return s.store }
 
-// OnCommit registers fn to be called after every committed write with the
-// events of that write, before the write call returns. It is how
+// A Commit reports one write call to the handlers registered with
+// [Service.OnCommit].
+type Commit struct {
+	EnvironmentID string
+	// Revision is the environment revision the write committed at (or,
+	// when Err is set, would have committed at).
+	Revision int64
+	// Events are the changes of the write, all stamped with Revision.
+	Events []Event
+	// Err is nil when the write committed. It matches [ErrOutcomeUnknown]
+	// when the store could not tell whether the write committed: the
+	// events may or may not be stored, and a handler that caches state
+	// must read it again from the store.
+	Err error
+}
+
+// OnCommit registers fn to be called after every committed write with
+// what it committed, before the write call returns, and after every write
+// whose outcome the store could not tell (see [Commit.Err]). It is how
 // same-process caches stay fresh. Calls for concurrent writes may overlap
-// and may arrive out of commit order; every event carries the revision it
-// was committed at, so a handler can tell. fn must not call the Service's
-// write methods.
-func (s *Service) OnCommit(fn func([]Event)) {
+// and may arrive out of commit order; every commit carries its revision,
+// so a handler can tell. fn must not call the Service's write methods.
+//
+// Handlers run one after the other in the order they were registered. A
+// handler that panics does not stop the others nor the write call: the
+// panic is recovered and logged (see [WithLogger]).
+//
+// OnCommit returns a function that unregisters fn; calling it more than
+// once is harmless.
+func (s *Service) OnCommit(fn func(Commit)) (remove func()) {
+	h := &handler{fn: fn}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.handlers = append(slices.Clip(s.handlers), fn)
+	s.handlers = append(slices.Clip(s.handlers), h)
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if i := slices.Index(s.handlers, h); i >= 0 {
+			s.handlers = slices.Delete(slices.Clip(s.handlers), i, i+1)
+		}
+	}
+}
+
+// handler is one registration of OnCommit (a pointer, so that the same
+// function registered twice is two registrations).
+type handler struct{ fn func(Commit) }
+
+// notify calls every handler with c, each protected from the others'
+// panics.
+func (s *Service) notify(c Commit) {
+	s.mu.Lock()
+	hs := s.handlers
+	s.mu.Unlock()
+	for _, h := range hs {
+		s.call(h, c)
+	}
+}
+
+func (s *Service) call(h *handler, c Commit) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("rbac: an OnCommit handler panicked", "environment", c.EnvironmentID,
+				"revision", c.Revision, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	h.fn(c)
 }
 
 // op is one write call in progress: its transaction, the environment as
@@ -77,8 +141,9 @@ var errRollback = errors.New("rbac: dry run")
 // after fn succeeds. Events collected by fn are published with the next
 // revision and handed to OnCommit handlers after commit.
 func (s *Service) update(ctx context.Context, envID string, create, dryRun bool, fn func(*op) error) error {
-	var committed []Event
+	var pending Commit
 	err := s.store.Update(ctx, envID, func(tx Tx) error {
+		pending = Commit{}
 		o := &op{ctx: ctx, s: s, tx: tx, now: s.now().UTC()}
 		if !create {
 			env, err := tx.Environment(ctx)
@@ -108,22 +173,29 @@ func (s *Service) update(ctx context.Context, envID string, create, dryRun bool,
 		if err := tx.Publish(ctx, o.env.Revision, o.events); err != nil {
 			return err
 		}
-		committed = o.events
+		pending = Commit{EnvironmentID: envID, Revision: o.env.Revision, Events: o.events}
 		return nil
 	})
 	if errors.Is(err, errRollback) {
 		return nil
 	}
+	if errors.Is(err, ErrOutcomeUnknown) {
+		// The store sent the commit and lost the answer. Tell the
+		// handlers, so caches read the store again, even when fn's
+		// events are not known (a store may lose the connection before
+		// fn ends too, but then it rolled back and says so).
+		if pending.EnvironmentID == "" {
+			pending.EnvironmentID = envID
+		}
+		pending.Err = err
+		s.notify(pending)
+		return err
+	}
 	if err != nil {
 		return internal(err)
 	}
-	if len(committed) > 0 {
-		s.mu.Lock()
-		hs := s.handlers
-		s.mu.Unlock()
-		for _, h := range hs {
-			h(committed)
-		}
+	if len(pending.Events) > 0 {
+		s.notify(pending)
 	}
 	return nil
 }

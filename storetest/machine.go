@@ -81,7 +81,7 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			revs:  map[string]int64{},
 			stats: stats,
 		}
-		sm.svc.OnCommit(func(es []rbac.Event) { sm.events = append(sm.events, es...) })
+		sm.svc.OnCommit(func(c rbac.Commit) { sm.events = append(sm.events, c.Events...) })
 		for _, id := range envPool[:2] {
 			if _, err := sm.svc.CreateEnvironment(sm.ctx, rbac.EnvironmentInput{ID: id}); err != nil {
 				rt.Fatalf("CreateEnvironment(%q): %v", id, err)

@@ -766,7 +766,7 @@ func scenarioDryRun(t *testing.T, ns func(*testing.T) rbac.Store) {
 	ok(f.s.CreateGroupMapping(f.ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceDirectory, GroupID: "g1", Role: "viewer"}))(f)
 	ok(f.s.CreateGroupMapping(f.ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g2", Role: "org-billing"}))(f)
 	var events int
-	f.s.OnCommit(func(es []rbac.Event) { events += len(es) })
+	f.s.OnCommit(func(c rbac.Commit) { events += len(c.Events) })
 	for _, c := range []struct {
 		name string
 		del  func(dry bool) (rbac.DeletionPlan, error)
@@ -930,10 +930,10 @@ func (l *eventLog) take() []rbac.Event {
 func scenarioEvents(t *testing.T, ns func(*testing.T) rbac.Store) {
 	f := newFixture(t, ns)
 	log := &eventLog{}
-	f.s.OnCommit(func(es []rbac.Event) {
+	f.s.OnCommit(func(c rbac.Commit) {
 		log.mu.Lock()
 		defer log.mu.Unlock()
-		log.events = append(log.events, slices.Clone(es))
+		log.events = append(log.events, slices.Clone(c.Events))
 	})
 	f.standard("prod")
 	log.take()
