@@ -416,11 +416,13 @@ func (a *Authorizer) reload(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		orgs, err := o.tx.Organizations(ctx, "", 0)
+		orgs, err := collect(func(fn func(Organization) error) error { return o.tx.Organizations(ctx, Range{}, fn) })
 		if err != nil {
 			return err
 		}
-		ms, err := o.tx.Memberships(ctx, MembershipFilter{Statuses: []MembershipStatus{StatusActive}})
+		ms, err := collect(func(fn func(Membership) error) error {
+			return o.tx.Memberships(ctx, MembershipQuery{Statuses: []MembershipStatus{StatusActive}}, fn)
+		})
 		if err != nil {
 			return err
 		}
@@ -431,7 +433,7 @@ func (a *Authorizer) reload(ctx context.Context) error {
 		for _, org := range orgs {
 			var roles []Role
 			if org.HasOwnSettings() {
-				if roles, err = o.tx.Roles(ctx, org.ID); err != nil {
+				if roles, err = o.tx.OrganizationRoles(ctx, org.ID); err != nil {
 					return err
 				}
 			}
@@ -463,11 +465,12 @@ func (a *Authorizer) reload(ctx context.Context) error {
 
 // loadEnv builds the environment part from the transaction.
 func (a *Authorizer) loadEnv(o *op) (*envPart, error) {
-	perms, err := o.tx.Permissions(o.ctx)
+	perms, err := collect(func(fn func(Permission) error) error { return o.tx.Permissions(o.ctx, Range{}, fn) })
 	if err != nil {
 		return nil, err
 	}
-	roles, err := o.tx.Roles(o.ctx, "")
+	slices.SortFunc(perms, func(a, b Permission) int { return strings.Compare(a.Slug, b.Slug) })
+	roles, err := o.tx.EnvironmentRoles(o.ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -605,11 +608,13 @@ func (a *Authorizer) apply(ctx context.Context, c Change) error {
 			}
 			var roles []Role
 			if org.HasOwnSettings() {
-				if roles, err = o.tx.Roles(ctx, id); err != nil {
+				if roles, err = o.tx.OrganizationRoles(ctx, id); err != nil {
 					return err
 				}
 			}
-			ms, err := o.tx.Memberships(ctx, MembershipFilter{OrganizationID: id, Statuses: []MembershipStatus{StatusActive}})
+			ms, err := collect(func(fn func(Membership) error) error {
+				return o.tx.Memberships(ctx, MembershipQuery{OrganizationID: id, Statuses: []MembershipStatus{StatusActive}}, fn)
+			})
 			if err != nil {
 				return err
 			}

@@ -62,6 +62,7 @@ const (
 	CodeSystemPermission             = "system_permission"                                 // system permissions cannot be deleted
 	CodeEnvironmentExists            = "environment_already_exists"
 	CodeOrganizationExists           = "organization_already_exists"
+	CodeExternalIDAlreadyUsed        = "external_id_already_used" // [W] another organization has the external id
 	CodeGroupMappingConflict         = "group_role_mapping_conflict"
 	CodeReplacementRequired          = "replacement_role_required"
 	CodeEnvironmentNotFound          = "environment_not_found"
@@ -171,6 +172,7 @@ var (
 	ErrSystemPermission             = &Error{Kind: KindConflict, Code: CodeSystemPermission}
 	ErrEnvironmentExists            = &Error{Kind: KindConflict, Code: CodeEnvironmentExists}
 	ErrOrganizationExists           = &Error{Kind: KindConflict, Code: CodeOrganizationExists}
+	ErrExternalIDAlreadyUsed        = &Error{Kind: KindConflict, Code: CodeExternalIDAlreadyUsed}
 	ErrGroupMappingConflict         = &Error{Kind: KindConflict, Code: CodeGroupMappingConflict}
 )
 

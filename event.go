@@ -2,39 +2,40 @@ package rbac
 
 import "time"
 
-// EventType names a change (SPEC 13). The role, permission and membership
-// types are the WorkOS event names; the environment, organization and group
-// mapping types are the library's own, for changes WorkOS reports through
-// other channels.
+// EventType names a change (rule 13.1). The role, permission and
+// membership types are the WorkOS event names; the environment,
+// organization and group mapping types are the library's own, for changes
+// WorkOS reports through other channels.
 type EventType string
 
 // Event types.
 const (
-	EventEnvironmentCreated     EventType = "environment.created"
-	EventEnvironmentUpdated     EventType = "environment.updated" // default role, priority order or multiple-roles mode
-	EventPermissionCreated      EventType = "permission.created"
-	EventPermissionUpdated      EventType = "permission.updated"
-	EventPermissionDeleted      EventType = "permission.deleted"
-	EventRoleCreated            EventType = "role.created"
-	EventRoleUpdated            EventType = "role.updated"
-	EventRoleDeleted            EventType = "role.deleted"
-	EventOrganizationCreated    EventType = "organization.created"
-	EventOrganizationUpdated    EventType = "organization.updated" // own default role or priority order
-	EventOrganizationDeleted    EventType = "organization.deleted"
-	EventOrganizationRoleCreate EventType = "organization_role.created"
-	EventOrganizationRoleUpdate EventType = "organization_role.updated"
-	EventOrganizationRoleDelete EventType = "organization_role.deleted"
-	EventMembershipCreated      EventType = "organization_membership.created"
-	EventMembershipUpdated      EventType = "organization_membership.updated"
-	EventMembershipDeleted      EventType = "organization_membership.deleted"
-	EventGroupMappingCreated    EventType = "group_role_mapping.created"
-	EventGroupMappingUpdated    EventType = "group_role_mapping.updated"
-	EventGroupMappingDeleted    EventType = "group_role_mapping.deleted"
+	EventEnvironmentCreated      EventType = "environment.created"
+	EventEnvironmentUpdated      EventType = "environment.updated" // default role, priority order or multiple-roles mode
+	EventEnvironmentDeleted      EventType = "environment.deleted"
+	EventPermissionCreated       EventType = "permission.created"
+	EventPermissionUpdated       EventType = "permission.updated"
+	EventPermissionDeleted       EventType = "permission.deleted"
+	EventRoleCreated             EventType = "role.created"
+	EventRoleUpdated             EventType = "role.updated"
+	EventRoleDeleted             EventType = "role.deleted"
+	EventOrganizationCreated     EventType = "organization.created"
+	EventOrganizationUpdated     EventType = "organization.updated" // name, external id, metadata, own default role or priority order
+	EventOrganizationDeleted     EventType = "organization.deleted"
+	EventOrganizationRoleCreated EventType = "organization_role.created"
+	EventOrganizationRoleUpdated EventType = "organization_role.updated"
+	EventOrganizationRoleDeleted EventType = "organization_role.deleted"
+	EventMembershipCreated       EventType = "organization_membership.created"
+	EventMembershipUpdated       EventType = "organization_membership.updated"
+	EventMembershipDeleted       EventType = "organization_membership.deleted"
+	EventGroupMappingCreated     EventType = "group_role_mapping.created"
+	EventGroupMappingUpdated     EventType = "group_role_mapping.updated"
+	EventGroupMappingDeleted     EventType = "group_role_mapping.deleted"
 )
 
-// An Event reports one change, with the ids involved. All events of one
-// call carry the same Revision: the environment revision that call
-// committed. Fields that do not apply are empty.
+// An Event reports one change, with the ids involved and the record it is
+// about. All events of one call carry the same Revision: the environment
+// revision that call committed. Fields that do not apply are empty.
 type Event struct {
 	Type           EventType `json:"event"`
 	EnvironmentID  string    `json:"environment_id"`
@@ -46,4 +47,14 @@ type Event struct {
 	GroupID        string    `json:"group_id,omitempty"`
 	Revision       int64     `json:"revision"`
 	Time           time.Time `json:"time"`
+
+	// The record the event is about, as it is after the change (as it
+	// was before, for a deletion); nil for the kinds of event it does not
+	// apply to. Handlers must not change them. Environment events carry
+	// none: the environment record is small and read whole.
+	Permission   *Permission   `json:"permission,omitempty"`
+	Role         *Role         `json:"role,omitempty"`
+	Organization *Organization `json:"organization,omitempty"`
+	Membership   *Membership   `json:"membership,omitempty"`
+	GroupMapping *GroupMapping `json:"group_mapping,omitempty"`
 }

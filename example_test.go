@@ -96,7 +96,7 @@ func Example_tour() {
 	}
 
 	// With one, acme's default becomes member and so do its members' roles.
-	plan := must(s.DeleteRole(ctx, "production", "viewer", rbac.DeleteOptions{Replacement: "member"}))
+	plan := must(s.DeleteRole(ctx, "production", "viewer", rbac.DeleteOptions{ReplacementDefault: "member"}))
 	fmt.Println("deleted", plan.Role, "defaults replaced in", plan.DefaultsReplaced, "members moved:", len(plan.Memberships))
 	st = must(s.OrganizationSettings(ctx, "production", "acme"))
 	fmt.Println("acme:", st.DefaultRole, st.PriorityOrder)
@@ -138,17 +138,17 @@ func ExampleService_CreateOrganizationRole() {
 	fmt.Println(errors.Is(err, rbac.ErrOrganizationRoleSlugConflict))
 
 	// The organization now has its own order, with its roles at the bottom.
-	for _, r := range must(s.ListOrganizationRoles(ctx, "production", "acme")) {
+	for _, r := range must(s.ListOrganizationRoles(ctx, "production", "acme", rbac.ListOptions{})).Data {
 		fmt.Println(r.Type, r.Slug)
 	}
 	// Output:
 	// org-auditor OrganizationRole [videos:view]
-	// org-billing-admin-eu-y1j2e0
+	// org-billing-admin-eu-3osdt9
 	// true
 	// EnvironmentRole admin
 	// EnvironmentRole member
 	// OrganizationRole org-auditor
-	// OrganizationRole org-billing-admin-eu-y1j2e0
+	// OrganizationRole org-billing-admin-eu-3osdt9
 }
 
 // A new environment role is appended to the environment order and to the
@@ -189,16 +189,16 @@ func ExampleService_DeleteRole() {
 	_, err := s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{})
 	fmt.Println(err)
 
-	plan := must(s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{Replacement: "member", DryRun: true}))
+	plan := must(s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{ReplacementDefault: "member", DryRun: true}))
 	fmt.Println("dry run:", plan.DefaultsReplaced, len(plan.Memberships))
 	fmt.Println("still there:", must(s.GetRole(ctx, "production", "guest")).Slug)
 
-	must(s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{Replacement: "member"}))
-	for _, m := range must(s.ListMemberships(ctx, "production", rbac.MembershipFilter{OrganizationID: "acme"})) {
+	must(s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{ReplacementDefault: "member"}))
+	for _, m := range must(s.ListMemberships(ctx, "production", rbac.MembershipFilter{OrganizationID: "acme"}, rbac.ListOptions{})).Data {
 		fmt.Println(m.UserID, m.Role)
 	}
 	// Output:
-	// rbac: role "guest" is the default role of 1 organizations; name a replacement default role (replacement_role_required)
+	// rbac: role "guest" is the default role of 1 organization; name a replacement default role (replacement_role_required)
 	// dry run: [acme] 1
 	// still there: guest
 	// user_1 member
@@ -218,7 +218,7 @@ func ExampleService_DeleteOrganizationRole() {
 	_, err := s.DeleteOrganizationRole(ctx, "production", "acme", "org-auditor", rbac.DeleteOptions{})
 	fmt.Println(errors.Is(err, rbac.ErrRoleHasAssignments))
 
-	must(s.DeleteOrganizationRole(ctx, "production", "acme", "org-auditor", rbac.DeleteOptions{Replacement: "member"}))
+	must(s.DeleteOrganizationRole(ctx, "production", "acme", "org-auditor", rbac.DeleteOptions{ReassignTo: "member"}))
 	fmt.Println(must(s.GetMembership(ctx, "production", m.ID)).Role)
 	// Output:
 	// true

@@ -1,22 +1,14 @@
 package rbac
 
 import (
-	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
-)
-
-// Text limits (SPEC 2.1–2.3).
-const (
-	MaxSlugLen        = 48
-	MaxNameLen        = 48
-	MaxDescriptionLen = 150
+	"unicode"
 )
 
 // OrganizationRolePrefix begins every organization role slug and no
 // environment role slug, so an organization role never shadows an
-// environment role (SPEC 5.2, 5.3).
+// environment role (rules 5.2, 5.3).
 const OrganizationRolePrefix = "org-"
 
 // RoleType tells environment roles from organization roles.
@@ -28,19 +20,7 @@ const (
 	OrganizationRole RoleType = "OrganizationRole"
 )
 
-// A Permission is an environment-level capability that roles grant, such as
-// "videos:create" (SPEC 1.3).
-type Permission struct {
-	ID          string    `json:"id"`
-	Slug        string    `json:"slug"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	System      bool      `json:"system"` // system permissions cannot be deleted
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-// A Role is a named set of permissions (SPEC 1.4). An environment role
+// A Role is a named set of permissions (rule 1.4). An environment role
 // (Type EnvironmentRole, OrganizationID empty) is visible in every
 // organization of its environment; an organization role only in its own.
 type Role struct {
@@ -55,47 +35,42 @@ type Role struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-// PermissionInput describes a permission to create.
-type PermissionInput struct {
-	Slug        string
-	Name        string
-	Description string
-	System      bool
+// Ref returns the reference of the role.
+func (r Role) Ref() RoleRef { return RoleRef{OrganizationID: r.OrganizationID, Slug: r.Slug} }
+
+// RoleRef names a role: an environment role when OrganizationID is empty.
+type RoleRef struct {
+	OrganizationID string `json:"organization_id,omitempty"`
+	Slug           string `json:"slug"`
 }
 
 // RoleInput describes a role to create. For an organization role the slug
 // may be omitted (one is generated from the name) and is prefixed with
-// "org-" when it lacks the prefix (SPEC 5.2).
+// "org-" when it lacks the prefix (rule 5.2).
 type RoleInput struct {
-	Slug        string
-	Name        string
-	Description string
-	Permissions []string // permission slugs; each must exist in the environment
+	Slug        string   `json:"slug,omitempty"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Permissions []string `json:"permissions,omitempty"` // permission slugs; each must exist in the environment
 }
 
-// Update is a partial update of a name and a description: a nil field is
-// left as it is (SPEC 2.4). Slugs never change.
-type Update struct {
-	Name        *string
-	Description *string
-}
-
-// RoleUpdate is a partial update of a role. Permissions, when not nil,
-// replaces the role's whole permission set.
+// RoleUpdate is a partial update of a role: a nil field is left as it is
+// (rule 2.4). Permissions, when not nil, replaces the role's whole
+// permission set. Slugs never change.
 type RoleUpdate struct {
-	Name        *string
-	Description *string
-	Permissions *[]string
+	Name        *string   `json:"name,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Permissions *[]string `json:"permissions,omitempty"`
 }
 
 // Ptr returns a pointer to v; handy for partial updates:
 //
-//	rbac.Update{Name: rbac.Ptr("Billing admin")}
+//	rbac.RoleUpdate{Name: rbac.Ptr("Billing admin")}
 func Ptr[T any](v T) *T { return &v }
 
 // ValidateRoleSlug reports whether s is a valid role slug: 1–48 characters,
 // lowercase letters, digits, '-' and '_', with no leading, trailing or
-// consecutive separators (SPEC 2.1). The error is a KindInvalid [*Error]
+// consecutive separators (rule 2.1). The error is a KindInvalid [*Error]
 // with Field "slug".
 func ValidateRoleSlug(s string) error {
 	if s == "" {
@@ -125,28 +100,6 @@ func ValidateRoleSlug(s string) error {
 	return nil
 }
 
-// ValidatePermissionSlug reports whether s is a valid permission slug: 1–48
-// characters, lowercase letters, digits and '-', '_', ':', '.', '*'
-// (SPEC 2.2).
-func ValidatePermissionSlug(s string) error {
-	if s == "" {
-		return invalidf("slug", "required", "permission slug is required")
-	}
-	if len(s) > MaxSlugLen {
-		return invalidf("slug", "at most 48 characters", "permission slug %q is longer than %d characters", s, MaxSlugLen)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case strings.IndexByte("-_:.*", c) >= 0:
-		default:
-			return invalidf("slug", "lowercase letters, digits and '- _ : . *' only", "permission slug %q has the character %q, which is not allowed", s, rune(c))
-		}
-	}
-	return nil
-}
-
 // IsOrganizationRoleSlug reports whether slug names an organization role,
 // that is, begins with "org-".
 func IsOrganizationRoleSlug(slug string) bool {
@@ -155,7 +108,7 @@ func IsOrganizationRoleSlug(slug string) bool {
 
 // OrganizationRoleSlug returns the slug an organization role gets for the
 // supplied slug: the slug itself if it already begins with "org-", else
-// "org-" + slug (SPEC 5.2). It does not validate the result.
+// "org-" + slug (rule 5.2). It does not validate the result.
 func OrganizationRoleSlug(slug string) string {
 	if IsOrganizationRoleSlug(slug) {
 		return slug
@@ -167,7 +120,7 @@ func OrganizationRoleSlug(slug string) string {
 const SlugSuffixLen = 6
 
 // GenerateOrganizationRoleSlug builds the slug of an organization role
-// created without one (SPEC 5.2): "org-" + the name normalised (lowercased,
+// created without one (rule 5.2): "org-" + the name normalised (lowercased,
 // whitespace to '-', characters outside [a-z0-9_-] dropped, separators
 // collapsed and trimmed) + "-" + suffix, with the name part truncated so the
 // whole fits in 48 characters. suffix must be SlugSuffixLen characters of
@@ -188,7 +141,7 @@ func GenerateOrganizationRoleSlug(name, suffix string) string {
 			if sep == 0 {
 				sep = '_'
 			}
-		case r == '-' || isSpace(r):
+		case r == '-' || unicode.IsSpace(r):
 			if sep == 0 {
 				sep = '-'
 			}
@@ -205,60 +158,6 @@ func GenerateOrganizationRoleSlug(name, suffix string) string {
 	return OrganizationRolePrefix + base + "-" + suffix
 }
 
-func isSpace(r rune) bool {
-	switch r {
-	case ' ', '\t', '\n', '\r', '\v', '\f', 0x85, 0xA0:
-		return true
-	}
-	return r > utf8.RuneSelf && strings.ContainsRune("\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000", r)
-}
-
-func validateName(name string) error {
-	if strings.TrimSpace(name) == "" {
-		return invalidf("name", "required", "name is required")
-	}
-	if n := utf8.RuneCountInString(name); n > MaxNameLen {
-		return invalidf("name", "at most 48 characters", "name has %d characters, more than %d", n, MaxNameLen)
-	}
-	if !utf8.ValidString(name) {
-		return invalidf("name", "valid UTF-8", "name is not valid UTF-8")
-	}
-	return nil
-}
-
-func validateDescription(d string) error {
-	if n := utf8.RuneCountInString(d); n > MaxDescriptionLen {
-		return invalidf("description", "at most 150 characters", "description has %d characters, more than %d", n, MaxDescriptionLen)
-	}
-	if !utf8.ValidString(d) {
-		return invalidf("description", "valid UTF-8", "description is not valid UTF-8")
-	}
-	return nil
-}
-
-// validateText checks a required name and an optional description.
-func validateText(name, description string) error {
-	if err := validateName(name); err != nil {
-		return err
-	}
-	return validateDescription(description)
-}
-
-// validateUpdate checks the fields an Update sets.
-func validateUpdate(name, description *string) error {
-	if name != nil {
-		if err := validateName(*name); err != nil {
-			return err
-		}
-	}
-	if description != nil {
-		if err := validateDescription(*description); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // normalizeSlugs returns the permission slugs sorted and without
 // duplicates, after checking each one's syntax.
 func normalizeSlugs(perms []string) ([]string, error) {
@@ -272,11 +171,4 @@ func normalizeSlugs(perms []string) ([]string, error) {
 		out = append(out, p)
 	}
 	return sortedUnique(out), nil
-}
-
-func roleKindName(orgID string) string {
-	if orgID == "" {
-		return "environment role"
-	}
-	return fmt.Sprintf("organization role of %q", orgID)
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // checkRoles validates the roles asked for a membership of org and returns
-// them without duplicates, highest priority first (SPEC 8.1, 8.2). No roles
-// means the organization's effective default (SPEC 6.4).
+// them without duplicates, highest priority first (rules 8.1, 8.2). No roles
+// means the organization's effective default (rule 6.4).
 func (o *op) checkRoles(org Organization, roles []string) ([]string, error) {
 	st := o.settings(org)
 	if len(roles) == 0 {
@@ -30,7 +30,7 @@ func (o *op) checkRoles(org Organization, roles []string) ([]string, error) {
 }
 
 // present returns m as callers see it: roles highest priority first and
-// the primary role set (SPEC 8.3).
+// the primary role set (rule 8.3).
 func present(m Membership, st Settings) Membership {
 	m.Roles = slices.Clone(m.Roles)
 	sortByPriority(m.Roles, st.PriorityOrder)
@@ -41,11 +41,15 @@ func present(m Membership, st Settings) Membership {
 	return m
 }
 
-// membership loads a membership and its organization's settings.
+// membership loads a membership and its organization.
 func (o *op) membership(id string) (Membership, Organization, error) {
+	nf := notFound(CodeMembershipNotFound, "organization membership %q not found", id)
+	if !validID(id) {
+		return Membership{}, Organization{}, nf
+	}
 	m, err := o.tx.Membership(o.ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return m, Organization{}, notFound(CodeMembershipNotFound, "organization membership %q not found", id)
+		return m, Organization{}, nf
 	}
 	if err != nil {
 		return m, Organization{}, err
@@ -55,15 +59,17 @@ func (o *op) membership(id string) (Membership, Organization, error) {
 }
 
 // CreateMembership adds a user to an organization with the given roles, or
-// the organization's default role when none are given (SPEC 6.4, 8.1, 8.2).
-// If the user has an inactive membership there it is reactivated with those
-// roles; an active or pending one is a conflict (SPEC 8.4).
+// the organization's default role when none are given (rules 6.4, 8.1,
+// 8.2). If the user has an inactive membership there it is reused with
+// those roles: reactivated, or made pending when in.Status is
+// StatusPending (a new invitation). An active or pending one is a conflict
+// (rule 8.4).
 func (s *Service) CreateMembership(ctx context.Context, env string, in MembershipInput) (Membership, error) {
 	if err := validateID("user_id", in.UserID, MaxIDLen); err != nil {
 		return Membership{}, err
 	}
-	if in.OrganizationID == "" {
-		return Membership{}, invalidf("organization_id", "required", "organization_id is required")
+	if err := validateID("organization_id", in.OrganizationID, MaxIDLen); err != nil {
+		return Membership{}, err
 	}
 	status := in.Status
 	if status == "" {
@@ -83,15 +89,16 @@ func (s *Service) CreateMembership(ctx context.Context, env string, in Membershi
 			return err
 		}
 		m, err := o.tx.MembershipOf(ctx, org.ID, in.UserID)
+		event := EventMembershipUpdated
 		switch {
 		case err == nil && m.Status == StatusInactive:
-			m.Status = StatusActive
+			m.Status = status
 			m.Roles = roles
 			m.RoleSource = SourceManual
 			m.UpdatedAt = o.now
-			o.emitMembership(EventMembershipUpdated, m)
 		case err == nil:
-			return conflict(CodeMembershipAlreadyExists, "user %q already has a %s membership in organization %q", in.UserID, m.Status, org.ID)
+			return conflict(CodeMembershipAlreadyExists, "user %q already has %s membership in organization %q",
+				in.UserID, article(string(m.Status)), org.ID)
 		case errors.Is(err, ErrNotFound):
 			id, err := s.newID("om")
 			if err != nil {
@@ -99,18 +106,19 @@ func (s *Service) CreateMembership(ctx context.Context, env string, in Membershi
 			}
 			m = Membership{ID: id, UserID: in.UserID, OrganizationID: org.ID, Status: status,
 				Roles: roles, RoleSource: SourceManual, CreatedAt: o.now, UpdatedAt: o.now}
-			o.emitMembership(EventMembershipCreated, m)
+			event = EventMembershipCreated
 		default:
 			return err
 		}
 		out = present(m, o.settings(org))
+		o.emitMembership(event, out)
 		return o.tx.PutMembership(ctx, m)
 	})
 	return out, err
 }
 
-// UpdateMembershipRoles replaces a membership's roles (SPEC 8.1, 8.2). The
-// roles become manual (SPEC 10.2).
+// UpdateMembershipRoles replaces a membership's roles (rules 8.1, 8.2). The
+// roles become manual (rule 10.2).
 func (s *Service) UpdateMembershipRoles(ctx context.Context, env, id string, roles []string) (Membership, error) {
 	if len(roles) == 0 {
 		return Membership{}, invalidf("roles", "at least one role", "give at least one role")
@@ -120,6 +128,10 @@ func (s *Service) UpdateMembershipRoles(ctx context.Context, env, id string, rol
 		if err != nil {
 			return false, err
 		}
+		cur := present(*m, o.settings(org))
+		if slices.Equal(cur.Roles, r) && m.RoleSource == SourceManual {
+			return false, nil
+		}
 		m.Roles = r
 		m.RoleSource = SourceManual
 		return true, nil
@@ -127,7 +139,7 @@ func (s *Service) UpdateMembershipRoles(ctx context.Context, env, id string, rol
 }
 
 // DeactivateMembership makes an active membership inactive; an inactive
-// one is left as it is; a pending one cannot be deactivated (SPEC 8.5).
+// one is left as it is; a pending one cannot be deactivated (rule 8.5).
 func (s *Service) DeactivateMembership(ctx context.Context, env, id string) (Membership, error) {
 	return s.changeMembership(ctx, env, id, func(o *op, m *Membership, _ Organization) (bool, error) {
 		switch m.Status {
@@ -143,7 +155,7 @@ func (s *Service) DeactivateMembership(ctx context.Context, env, id string) (Mem
 
 // ReactivateMembership makes an inactive membership active with the roles it
 // had; an active one is left as it is; a pending one is
-// [ErrCannotReactivatePending] (SPEC 8.5).
+// [ErrCannotReactivatePending] (rule 8.5).
 func (s *Service) ReactivateMembership(ctx context.Context, env, id string) (Membership, error) {
 	return s.changeMembership(ctx, env, id, func(o *op, m *Membership, _ Organization) (bool, error) {
 		switch m.Status {
@@ -180,26 +192,27 @@ func (s *Service) changeMembership(ctx context.Context, env, id string, change f
 		if err != nil {
 			return err
 		}
+		if changed {
+			m.UpdatedAt = o.now
+		}
 		out = present(m, o.settings(org))
 		if !changed {
 			return nil
 		}
-		m.UpdatedAt = o.now
-		out.UpdatedAt = o.now
-		o.emitMembership(EventMembershipUpdated, m)
+		o.emitMembership(EventMembershipUpdated, out)
 		return o.tx.PutMembership(ctx, m)
 	})
 	return out, err
 }
 
-// DeleteMembership deletes a membership permanently (SPEC 8.5).
+// DeleteMembership deletes a membership permanently (rule 8.5).
 func (s *Service) DeleteMembership(ctx context.Context, env, id string) error {
 	return s.update(ctx, env, false, false, func(o *op) error {
-		m, _, err := o.membership(id)
+		m, org, err := o.membership(id)
 		if err != nil {
 			return err
 		}
-		o.emitMembership(EventMembershipDeleted, m)
+		o.emitMembership(EventMembershipDeleted, present(m, o.settings(org)))
 		return o.tx.DeleteMembership(ctx, id)
 	})
 }
@@ -226,9 +239,13 @@ func (s *Service) FindMembership(ctx context.Context, env, org, user string) (Me
 		if err != nil {
 			return err
 		}
+		nf := notFound(CodeMembershipNotFound, "user %q has no membership in organization %q", user, org)
+		if !validID(user) {
+			return nf
+		}
 		m, err := o.tx.MembershipOf(ctx, org, user)
 		if errors.Is(err, ErrNotFound) {
-			return notFound(CodeMembershipNotFound, "user %q has no membership in organization %q", user, org)
+			return nf
 		}
 		if err != nil {
 			return err
@@ -239,35 +256,51 @@ func (s *Service) FindMembership(ctx context.Context, env, org, user string) (Me
 	return out, err
 }
 
-// ListMemberships lists memberships by organization and/or user and status
-// (default: active only), ordered by id (SPEC 8.6).
-func (s *Service) ListMemberships(ctx context.Context, env string, f MembershipFilter) ([]Membership, error) {
+// ListMemberships lists the memberships that match the filter (by default,
+// active ones only; rule 8.6), ordered by id.
+func (s *Service) ListMemberships(ctx context.Context, env string, f MembershipFilter, opt ListOptions) (Page[Membership], error) {
 	for _, st := range f.Statuses {
 		if !st.valid() {
-			return nil, invalidf("statuses", "active, inactive or pending", "unknown membership status %q", st)
+			return Page[Membership]{}, invalidf("statuses", "active, inactive or pending", "unknown membership status %q", st)
 		}
 	}
-	if len(f.Statuses) == 0 {
-		f.Statuses = []MembershipStatus{StatusActive}
+	opt, err := opt.check()
+	if err != nil {
+		return Page[Membership]{}, err
 	}
-	if f.Limit < 0 {
-		return nil, invalidf("limit", "not negative", "limit %d is negative", f.Limit)
+	q := MembershipQuery{OrganizationID: f.OrganizationID, UserID: f.UserID, Statuses: f.Statuses, Role: f.Role}
+	if len(q.Statuses) == 0 {
+		q.Statuses = []MembershipStatus{StatusActive}
 	}
-	var out []Membership
-	err := s.view(ctx, env, func(o *op) error {
-		ms, err := o.tx.Memberships(ctx, f)
+	var out Page[Membership]
+	err = s.view(ctx, env, func(o *op) error {
+		// Filters no record can match select nothing, without a read.
+		for _, id := range []string{f.OrganizationID, f.UserID} {
+			if id != "" && !validID(id) {
+				out = Page[Membership]{Data: []Membership{}}
+				return nil
+			}
+		}
+		if f.Role != "" && ValidateRoleSlug(f.Role) != nil {
+			out = Page[Membership]{Data: []Membership{}}
+			return nil
+		}
+		var err error
+		out, err = pageByID(opt, func(m Membership) string { return m.ID }, func(r Range) ([]Membership, error) {
+			q.Range = r
+			return collect(func(fn func(Membership) error) error { return o.tx.Memberships(ctx, q, fn) })
+		})
 		if err != nil {
 			return err
 		}
 		settingsOf := o.settingsCache()
-		for i, m := range ms {
+		for i, m := range out.Data {
 			st, err := settingsOf(m.OrganizationID)
 			if err != nil {
 				return err
 			}
-			ms[i] = present(m, st)
+			out.Data[i] = present(m, st)
 		}
-		out = ms
 		return nil
 	})
 	return out, err

@@ -3,29 +3,26 @@ package rbac
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
-	"unicode/utf8"
 )
 
-// MaxIDLen bounds application-supplied ids (organization and user ids).
-const MaxIDLen = 128
-
-// maxOrgNameLen bounds organization names.
-const maxOrgNameLen = 255
-
 // CreateOrganization creates an organization. in.ID may be the
-// application's own tenant id (1–128 bytes, no whitespace); when empty an id
-// "org_…" is generated. in.Name defaults to the id. The organization starts
+// application's own tenant id (1–128 bytes, no whitespace, control or
+// format characters); when empty an id "org_…" is generated. in.Name
+// defaults to the id. in.ExternalID, when set, must not be another
+// organization's ([ErrExternalIDAlreadyUsed]). The organization starts
 // inheriting the environment's roles, default role and priority order
-// (SPEC 5.1).
+// (rule 5.1).
 func (s *Service) CreateOrganization(ctx context.Context, env string, in OrganizationInput) (Organization, error) {
 	if in.ID != "" {
 		if err := validateID("id", in.ID, MaxIDLen); err != nil {
 			return Organization{}, err
 		}
 	}
-	if n := utf8.RuneCountInString(in.Name); n > maxOrgNameLen || !utf8.ValidString(in.Name) {
-		return Organization{}, invalidf("name", "at most 255 characters of UTF-8", "organization name is longer than %d characters or not UTF-8", maxOrgNameLen)
+	if err := validateOrganizationText(in.Name, in.ExternalID, in.Metadata); err != nil {
+		return Organization{}, err
 	}
 	var out Organization
 	err := s.update(ctx, env, false, false, func(o *op) error {
@@ -41,15 +38,45 @@ func (s *Service) CreateOrganization(ctx context.Context, env string, in Organiz
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		if err := o.externalIDFree(in.ExternalID, ""); err != nil {
+			return err
+		}
 		name := in.Name
 		if name == "" {
 			name = id
 		}
-		out = Organization{ID: id, Name: name, CreatedAt: o.now, UpdatedAt: o.now}
-		o.emit(Event{Type: EventOrganizationCreated, OrganizationID: id})
+		out = Organization{ID: id, Name: name, ExternalID: in.ExternalID, Metadata: cloneMetadata(in.Metadata),
+			CreatedAt: o.now, UpdatedAt: o.now}
+		o.emitOrganization(EventOrganizationCreated, out, "")
 		return o.tx.PutOrganization(ctx, out)
 	})
 	return out, err
+}
+
+// externalIDFree checks that no organization but self has the external id.
+func (o *op) externalIDFree(externalID, self string) error {
+	if externalID == "" {
+		return nil
+	}
+	other, err := o.tx.OrganizationByExternalID(o.ctx, externalID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case other.ID != self:
+		return &Error{Kind: KindConflict, Code: CodeExternalIDAlreadyUsed, Field: "external_id",
+			Organizations: []string{other.ID},
+			Message:       fmt.Sprintf("external id %q is already used by organization %q", externalID, other.ID)}
+	}
+	return nil
+}
+
+func cloneMetadata(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 // GetOrganization returns an organization record. Its DefaultRole and
@@ -63,49 +90,132 @@ func (s *Service) GetOrganization(ctx context.Context, env, org string) (Organiz
 	return out, err
 }
 
-// ListOrganizations lists organizations ordered by id: those with an id
-// greater than after, at most limit (0: all).
-func (s *Service) ListOrganizations(ctx context.Context, env, after string, limit int) ([]Organization, error) {
-	var out []Organization
+// GetOrganizationByExternalID returns the organization whose external id
+// is externalID.
+func (s *Service) GetOrganizationByExternalID(ctx context.Context, env, externalID string) (Organization, error) {
+	var out Organization
 	err := s.view(ctx, env, func(o *op) (err error) {
-		out, err = o.tx.Organizations(ctx, after, limit)
+		nf := notFound(CodeOrganizationNotFound, "no organization has the external id %q", externalID)
+		if !validID(externalID) {
+			return nf
+		}
+		out, err = o.tx.OrganizationByExternalID(ctx, externalID)
+		if errors.Is(err, ErrNotFound) {
+			return nf
+		}
 		return err
 	})
 	return out, err
 }
 
+// ListOrganizations lists the organizations, ordered by id.
+func (s *Service) ListOrganizations(ctx context.Context, env string, opt ListOptions) (Page[Organization], error) {
+	opt, err := opt.check()
+	if err != nil {
+		return Page[Organization]{}, err
+	}
+	var out Page[Organization]
+	err = s.view(ctx, env, func(o *op) (err error) {
+		out, err = pageByID(opt, func(x Organization) string { return x.ID }, func(r Range) ([]Organization, error) {
+			return collect(func(fn func(Organization) error) error { return o.tx.Organizations(ctx, r, fn) })
+		})
+		return err
+	})
+	return out, err
+}
+
+// UpdateOrganization changes an organization's name, external id and/or
+// metadata. An external id must not be another organization's
+// ([ErrExternalIDAlreadyUsed]); an empty one removes it.
+func (s *Service) UpdateOrganization(ctx context.Context, env, org string, u OrganizationUpdate) (Organization, error) {
+	if u.Name != nil {
+		if err := validateTextField("name", *u.Name, MaxOrganizationNameLen); err != nil {
+			return Organization{}, err
+		}
+		if *u.Name == "" {
+			return Organization{}, invalidf("name", "required", "name is required")
+		}
+	}
+	ext := ""
+	if u.ExternalID != nil {
+		ext = *u.ExternalID
+	}
+	var md map[string]string
+	if u.Metadata != nil {
+		md = *u.Metadata
+	}
+	if err := validateOrganizationText("", ext, md); err != nil {
+		return Organization{}, err
+	}
+	var out Organization
+	err := s.update(ctx, env, false, false, func(o *op) error {
+		o2, err := o.organization(org)
+		if err != nil {
+			return err
+		}
+		out = o2
+		changed := setIf(&o2.Name, u.Name)
+		if u.ExternalID != nil && o2.ExternalID != ext {
+			if err := o.externalIDFree(ext, o2.ID); err != nil {
+				return err
+			}
+			o2.ExternalID, changed = ext, true
+		}
+		if u.Metadata != nil && !maps.Equal(o2.Metadata, md) {
+			o2.Metadata, changed = cloneMetadata(md), true
+		}
+		if !changed {
+			return nil
+		}
+		o2.UpdatedAt = o.now
+		out = o2
+		o.emitOrganization(EventOrganizationUpdated, o2, "")
+		return o.tx.PutOrganization(ctx, o2)
+	})
+	return out, err
+}
+
 // DeleteOrganization deletes an organization with its roles, settings,
-// memberships and group mappings (SPEC 9.6). The plan lists the
-// organization roles and memberships deleted.
+// memberships and group mappings (rule 9.6). The plan lists the
+// organization roles and memberships deleted. Only opt.DryRun applies.
 func (s *Service) DeleteOrganization(ctx context.Context, env, org string, opt DeleteOptions) (DeletionPlan, error) {
+	if err := opt.only("an organization", false, false); err != nil {
+		return DeletionPlan{}, err
+	}
 	var plan DeletionPlan
 	err := s.update(ctx, env, false, opt.DryRun, func(o *op) error {
 		plan = DeletionPlan{DryRun: opt.DryRun, OrganizationID: org}
-		if _, err := o.organization(org); err != nil {
+		o2, err := o.organization(org)
+		if err != nil {
 			return err
 		}
-		roles, err := o.tx.Roles(ctx, org)
+		roles, err := o.tx.OrganizationRoles(ctx, org)
 		if err != nil {
 			return err
 		}
 		for _, r := range roles {
-			plan.Roles = append(plan.Roles, RoleRef{OrganizationID: org, Slug: r.Slug})
+			plan.Roles = append(plan.Roles, r.Ref())
 		}
-		ms, err := o.tx.Memberships(ctx, MembershipFilter{OrganizationID: org})
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
+		st := o.settings(o2)
+		err = o.tx.Memberships(ctx, MembershipQuery{OrganizationID: org}, func(m Membership) error {
 			plan.Memberships = append(plan.Memberships, m.ID)
-			o.emitMembership(EventMembershipDeleted, m)
+			o.emitMembership(EventMembershipDeleted, present(m, st))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		if plan.GroupMappings, err = o.tx.GroupMappings(ctx, org); err != nil {
+		err = o.tx.GroupMappings(ctx, GroupMappingQuery{OrganizationID: org}, func(m GroupMapping) error {
+			plan.GroupMappings = append(plan.GroupMappings, m)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		for _, r := range roles {
-			o.emitRole(EventRoleDeleted, org, r.Slug)
+			o.emitRole(EventRoleDeleted, r)
 		}
-		o.emit(Event{Type: EventOrganizationDeleted, OrganizationID: org})
+		o.emitOrganization(EventOrganizationDeleted, o2, "")
 		return o.tx.DeleteOrganization(ctx, org)
 	})
 	return plan, err
@@ -113,7 +223,7 @@ func (s *Service) DeleteOrganization(ctx context.Context, env, org string, opt D
 
 // OrganizationSettings returns the organization's effective default role
 // and priority order: its own once it has them, else the environment's
-// (SPEC 5.1, 6.3).
+// (rules 5.1, 6.3).
 func (s *Service) OrganizationSettings(ctx context.Context, env, org string) (Settings, error) {
 	var out Settings
 	err := s.view(ctx, env, func(o *op) error {
@@ -129,67 +239,68 @@ func (s *Service) OrganizationSettings(ctx context.Context, env, org string) (Se
 }
 
 // SetOrganizationDefaultRole makes a role visible in the organization its
-// default (SPEC 6.2). An organization that inherits gets its own settings,
-// copied from the environment (SPEC 7.3).
+// default (rule 6.2). An organization that inherits gets its own settings,
+// copied from the environment (rule 7.3).
 func (s *Service) SetOrganizationDefaultRole(ctx context.Context, env, org, slug string) (Settings, error) {
-	err := s.update(ctx, env, false, false, func(o *op) error {
-		o2, err := o.organization(org)
-		if err != nil {
-			return err
-		}
+	return s.changeSettings(ctx, env, org, func(o *op, o2 *Organization) (string, error) {
 		if _, err := o.visibleRole(org, slug); err != nil {
-			return err
-		}
-		forked := o.fork(&o2)
-		if !forked && o2.DefaultRole == slug {
-			return nil
+			return "", err
 		}
 		o2.DefaultRole = slug
-		o2.UpdatedAt = o.now
-		o.emit(Event{Type: EventOrganizationUpdated, OrganizationID: org, RoleSlug: slug})
-		return o.tx.PutOrganization(ctx, o2)
+		return slug, nil
 	})
-	if err != nil {
-		return Settings{}, err
-	}
-	return s.OrganizationSettings(ctx, env, org)
 }
 
 // SetOrganizationPriorityOrder replaces the organization's priority order:
-// order must hold every role visible in it exactly once (SPEC 7.2). An
-// organization that inherits gets its own settings (SPEC 7.3).
+// order must hold every role visible in it exactly once (rule 7.2). An
+// organization that inherits gets its own settings (rule 7.3).
 func (s *Service) SetOrganizationPriorityOrder(ctx context.Context, env, org string, order []string) (Settings, error) {
+	return s.changeSettings(ctx, env, org, func(o *op, o2 *Organization) (string, error) {
+		visible, err := o.visibleRoles(org)
+		if err != nil {
+			return "", err
+		}
+		if err := checkPermutation(order, slugsOf(visible)); err != nil {
+			return "", err
+		}
+		o2.PriorityOrder = slices.Clone(order)
+		return "", nil
+	})
+}
+
+// changeSettings forks the organization's settings if need be, applies
+// change, and stores the organization when that changed it. change
+// returns the default role it set, if it set one.
+func (s *Service) changeSettings(ctx context.Context, env, org string, change func(*op, *Organization) (string, error)) (Settings, error) {
+	var out Settings
 	err := s.update(ctx, env, false, false, func(o *op) error {
 		o2, err := o.organization(org)
 		if err != nil {
 			return err
 		}
-		visible, err := o.visibleSlugs(org)
+		before := o2
+		o.fork(&o2)
+		role, err := change(o, &o2)
 		if err != nil {
 			return err
 		}
-		if err := checkPermutation(order, visible); err != nil {
-			return err
-		}
-		forked := o.fork(&o2)
-		if !forked && slices.Equal(o2.PriorityOrder, order) {
+		out = o.settings(o2)
+		out.PriorityOrder = slices.Clone(out.PriorityOrder)
+		if before.DefaultRole == o2.DefaultRole && slices.Equal(before.PriorityOrder, o2.PriorityOrder) {
 			return nil
 		}
-		o2.PriorityOrder = slices.Clone(order)
 		o2.UpdatedAt = o.now
-		o.emit(Event{Type: EventOrganizationUpdated, OrganizationID: org})
+		o.emitOrganization(EventOrganizationUpdated, o2, role)
 		return o.tx.PutOrganization(ctx, o2)
 	})
-	if err != nil {
-		return Settings{}, err
-	}
-	return s.OrganizationSettings(ctx, env, org)
+	return out, err
 }
 
 // ResolveRole returns, among candidate role slugs, the one highest in the
-// organization's effective priority order (SPEC 7.4). Every candidate must
+// organization's effective priority order (rule 7.4). Every candidate must
 // be visible in the organization; with no candidates the answer is the
-// organization's default role.
+// organization's default role. It reads the organization's roles once,
+// however many candidates there are.
 func (s *Service) ResolveRole(ctx context.Context, env, org string, candidates []string) (string, error) {
 	var out string
 	err := s.view(ctx, env, func(o *op) error {
@@ -197,15 +308,23 @@ func (s *Service) ResolveRole(ctx context.Context, env, org string, candidates [
 		if err != nil {
 			return err
 		}
-		for _, c := range candidates {
-			if _, err := o.visibleRole(org, c); err != nil {
-				return err
-			}
-		}
 		st := o.settings(o2)
 		if len(candidates) == 0 {
 			out = st.DefaultRole
 			return nil
+		}
+		visible, err := o.visibleRoles(org)
+		if err != nil {
+			return err
+		}
+		known := make(map[string]bool, len(visible))
+		for _, r := range visible {
+			known[r.Slug] = true
+		}
+		for _, c := range candidates {
+			if !known[c] {
+				return invalidRole(c)
+			}
 		}
 		out = Resolve(st.PriorityOrder, candidates)
 		return nil

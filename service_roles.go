@@ -7,56 +7,12 @@ import (
 	"slices"
 )
 
-// DeleteOptions qualifies a deletion.
-type DeleteOptions struct {
-	// Replacement is, when deleting an environment role, the environment
-	// role that becomes the default wherever the deleted role was default
-	// (required when it was one, SPEC 9.1); when deleting an organization
-	// role, the role visible in the organization that its members, group
-	// mappings and default move to (SPEC 9.3). Ignored for other
-	// deletions.
-	Replacement string
-	// DryRun computes the plan without changing anything (SPEC 9.5).
-	DryRun bool
-}
-
-// RoleRef names a role: an environment role when OrganizationID is empty.
-type RoleRef struct {
-	OrganizationID string `json:"organization_id,omitempty"`
-	Slug           string `json:"slug"`
-}
-
-// A DeletionPlan reports what a deletion changed or, with
-// DeleteOptions.DryRun, what it would change.
-type DeletionPlan struct {
-	DryRun         bool   `json:"dry_run"`
-	Role           string `json:"role,omitempty"`            // the role deleted
-	OrganizationID string `json:"organization_id,omitempty"` // its organization, for organization roles and organization deletion
-	Permission     string `json:"permission,omitempty"`      // the permission deleted
-	Replacement    string `json:"replacement,omitempty"`     // the replacement default or reassignment target
-
-	// EnvironmentDefaultReplaced is true when the deleted role was the
-	// environment default.
-	EnvironmentDefaultReplaced bool `json:"environment_default_replaced,omitempty"`
-	// DefaultsReplaced lists the organizations whose own default changed.
-	DefaultsReplaced []string `json:"defaults_replaced,omitempty"`
-	// Memberships lists the ids of the memberships whose roles changed
-	// (or, for an organization deletion, that were deleted).
-	Memberships []string `json:"memberships,omitempty"`
-	// GroupMappings lists the mappings re-pointed to Replacement, or
-	// deleted, as they were before.
-	GroupMappings []GroupMapping `json:"group_mappings,omitempty"`
-	// Roles lists the roles that lost the permission, or, for an
-	// organization deletion, the organization roles deleted.
-	Roles []RoleRef `json:"roles,omitempty"`
-}
-
 // ---- environment roles ----
 
 // CreateRole creates an environment role. Its slug must not begin with
-// "org-" (SPEC 4.2). It is appended at the bottom of the environment
+// "org-" (rule 4.2). It is appended at the bottom of the environment
 // priority order and of the order of every organization that has its own
-// (SPEC 4.3), and is visible in every organization (SPEC 4.4).
+// (rule 4.3), and is visible in every organization (rule 4.4).
 func (s *Service) CreateRole(ctx context.Context, env string, in RoleInput) (Role, error) {
 	if err := ValidateRoleSlug(in.Slug); err != nil {
 		return Role{}, err
@@ -70,7 +26,7 @@ func (s *Service) CreateRole(ctx context.Context, env string, in RoleInput) (Rol
 	}
 	var out Role
 	err := s.update(ctx, env, false, false, func(o *op) error {
-		if _, err := o.tx.Role(ctx, "", in.Slug); err == nil {
+		if _, err := o.tx.EnvironmentRole(ctx, in.Slug); err == nil {
 			return conflict(CodeRoleSlugConflict, "an environment role with slug %q already exists", in.Slug)
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
@@ -93,15 +49,46 @@ func (s *Service) CreateRole(ctx context.Context, env string, in RoleInput) (Rol
 			return err
 		}
 		// One role.created event stands for the appends to every
-		// organization order (SPEC 4.3): they follow from it.
-		if _, err := o.tx.AppendToOrganizationOrders(ctx, in.Slug); err != nil {
+		// organization order (rule 4.3): they follow from it.
+		if err := o.tx.AppendToOrganizationOrders(ctx, in.Slug, o.now); err != nil {
 			return err
 		}
-		o.emitRole(EventRoleCreated, "", in.Slug)
+		o.emitRole(EventRoleCreated, out)
 		return nil
 	})
 	return out, err
 }
+
+// GetRole returns an environment role.
+func (s *Service) GetRole(ctx context.Context, env, slug string) (Role, error) {
+	var out Role
+	err := s.view(ctx, env, func(o *op) (err error) {
+		out, err = o.role("", slug)
+		return err
+	})
+	return out, err
+}
+
+// ListRoles lists the environment roles in the environment priority order
+// (highest priority first; OrderDesc reverses it).
+func (s *Service) ListRoles(ctx context.Context, env string, opt ListOptions) (Page[Role], error) {
+	opt, err := opt.check()
+	if err != nil {
+		return Page[Role]{}, err
+	}
+	var out Page[Role]
+	err = s.view(ctx, env, func(o *op) error {
+		roles, err := o.tx.EnvironmentRoles(ctx)
+		if err != nil {
+			return err
+		}
+		out, err = pageOf(opt, inOrder(roles, o.env.PriorityOrder), roleID)
+		return err
+	})
+	return out, err
+}
+
+func roleID(r Role) string { return r.ID }
 
 // UpdateRole changes an environment role's name, description and/or
 // permission set.
@@ -109,10 +96,62 @@ func (s *Service) UpdateRole(ctx context.Context, env, slug string, u RoleUpdate
 	return s.updateRole(ctx, env, "", slug, u)
 }
 
+// AddRolePermission adds one permission to an environment role; a role
+// that already has it is left as it is.
+func (s *Service) AddRolePermission(ctx context.Context, env, slug, permission string) (Role, error) {
+	return s.changeRolePermission(ctx, env, "", slug, permission, true)
+}
+
+// RemoveRolePermission removes one permission from an environment role; a
+// role without it is left as it is.
+func (s *Service) RemoveRolePermission(ctx context.Context, env, slug, permission string) (Role, error) {
+	return s.changeRolePermission(ctx, env, "", slug, permission, false)
+}
+
+// updateRole changes a role of the scope org ("" for environment roles).
 func (s *Service) updateRole(ctx context.Context, env, org, slug string, u RoleUpdate) (Role, error) {
 	if err := validateUpdate(u.Name, u.Description); err != nil {
 		return Role{}, err
 	}
+	return s.changeRole(ctx, env, org, slug, func(o *op, r *Role) (bool, error) {
+		changed := setIf(&r.Name, u.Name)
+		changed = setIf(&r.Description, u.Description) || changed
+		if u.Permissions != nil {
+			perms, err := o.checkPermissions(*u.Permissions)
+			if err != nil {
+				return false, err
+			}
+			if !slices.Equal(perms, r.Permissions) {
+				r.Permissions, changed = perms, true
+			}
+		}
+		return changed, nil
+	})
+}
+
+// changeRolePermission adds (add true) or removes one permission of a role
+// of the scope org.
+func (s *Service) changeRolePermission(ctx context.Context, env, org, slug, permission string, add bool) (Role, error) {
+	return s.changeRole(ctx, env, org, slug, func(o *op, r *Role) (bool, error) {
+		if _, err := o.permission(permission); err != nil {
+			return false, err
+		}
+		i, has := slices.BinarySearch(r.Permissions, permission)
+		switch {
+		case has == add:
+			return false, nil
+		case add:
+			r.Permissions = slices.Insert(slices.Clone(r.Permissions), i, permission)
+		default:
+			r.Permissions = slices.Delete(slices.Clone(r.Permissions), i, i+1)
+		}
+		return true, nil
+	})
+}
+
+// changeRole applies change to a role of the scope org and stores it when
+// change reports that it changed it.
+func (s *Service) changeRole(ctx context.Context, env, org, slug string, change func(*op, *Role) (bool, error)) (Role, error) {
 	var out Role
 	err := s.update(ctx, env, false, false, func(o *op) error {
 		if org != "" {
@@ -120,59 +159,19 @@ func (s *Service) updateRole(ctx context.Context, env, org, slug string, u RoleU
 				return err
 			}
 		}
-		r, err := o.ownRole(org, slug)
+		r, err := o.role(org, slug)
 		if err != nil {
 			return err
 		}
-		if u.Name != nil {
-			r.Name = *u.Name
-		}
-		if u.Description != nil {
-			r.Description = *u.Description
-		}
-		if u.Permissions != nil {
-			if r.Permissions, err = o.checkPermissions(*u.Permissions); err != nil {
-				return err
-			}
+		out = r
+		changed, err := change(o, &r)
+		if err != nil || !changed {
+			return err
 		}
 		r.UpdatedAt = o.now
 		out = r
-		o.emitRole(EventRoleUpdated, org, slug)
+		o.emitRole(EventRoleUpdated, r)
 		return o.tx.PutRole(ctx, r)
-	})
-	return out, err
-}
-
-// ownRole returns a role by its own scope: an environment role when org is
-// "", else an organization role of org. Missing is role_not_found.
-func (o *op) ownRole(org, slug string) (Role, error) {
-	r, err := o.tx.Role(o.ctx, org, slug)
-	if errors.Is(err, ErrNotFound) {
-		return r, notFound(CodeRoleNotFound, "%s %q not found", roleKindName(org), slug)
-	}
-	return r, err
-}
-
-// GetRole returns an environment role.
-func (s *Service) GetRole(ctx context.Context, env, slug string) (Role, error) {
-	var out Role
-	err := s.view(ctx, env, func(o *op) (err error) {
-		out, err = o.ownRole("", slug)
-		return err
-	})
-	return out, err
-}
-
-// ListRoles lists the environment roles in the environment priority order.
-func (s *Service) ListRoles(ctx context.Context, env string) ([]Role, error) {
-	var out []Role
-	err := s.view(ctx, env, func(o *op) error {
-		roles, err := o.tx.Roles(ctx, "")
-		if err != nil {
-			return err
-		}
-		out = inOrder(roles, o.env.PriorityOrder)
-		return nil
 	})
 	return out, err
 }
@@ -196,21 +195,27 @@ func inOrder(roles []Role, order []string) []Role {
 	return roles
 }
 
-// DeleteRole deletes an environment role (SPEC 9.1, 9.2). If it is the
-// environment default or the default of any organization, opt.Replacement
-// must name another environment role, which becomes the default wherever
-// the deleted role was; without one the call fails with
-// [ErrReplacementRequired], listing the organizations concerned. The role
-// leaves every priority order, every membership that held it is reassigned
-// (single-role mode: to its organization's default; multiple-roles mode: the
-// role is dropped and a membership left with none gets the default), and
-// group mappings to it are re-pointed to the replacement or, without one,
-// deleted. All of it is one atomic step.
+// DeleteRole deletes an environment role (rules 9.1, 9.2). If it is the
+// environment default or the default of any organization,
+// opt.ReplacementDefault must name another environment role, which becomes
+// the default wherever the deleted role was; without one the call fails
+// with [ErrReplacementRequired], listing the organizations concerned. The
+// role leaves every priority order, every membership that held it is
+// reassigned (single-role mode: to its organization's default;
+// multiple-roles mode: the role is dropped and a membership left with none
+// gets the default), and group mappings to it are re-pointed to the
+// replacement default or, without one, deleted. All of it is one atomic
+// step. opt.ReassignTo does not apply.
 func (s *Service) DeleteRole(ctx context.Context, env, slug string, opt DeleteOptions) (DeletionPlan, error) {
+	if err := opt.only("an environment role", true, false); err != nil {
+		return DeletionPlan{}, err
+	}
+	repl := opt.ReplacementDefault
 	var plan DeletionPlan
 	err := s.update(ctx, env, false, opt.DryRun, func(o *op) error {
-		plan = DeletionPlan{DryRun: opt.DryRun, Role: slug, Replacement: opt.Replacement}
-		if _, err := o.ownRole("", slug); err != nil {
+		plan = DeletionPlan{DryRun: opt.DryRun, Role: slug, ReplacementDefault: repl}
+		role, err := o.role("", slug)
+		if err != nil {
 			return err
 		}
 		orgs, err := o.tx.OrganizationsWithDefault(ctx, slug)
@@ -218,89 +223,153 @@ func (s *Service) DeleteRole(ctx context.Context, env, slug string, opt DeleteOp
 			return err
 		}
 		isDefault := o.env.DefaultRole == slug
-		if opt.Replacement == "" && (isDefault || len(orgs) > 0) {
-			msg := fmt.Sprintf("role %q is the default role of %d organizations", slug, len(orgs))
+		if repl == "" && (isDefault || len(orgs) > 0) {
+			msg := fmt.Sprintf("role %q is the default role of %s", slug, plural(len(orgs), "organization"))
 			if isDefault {
 				msg = fmt.Sprintf("role %q is the environment default role", slug)
 				if len(orgs) > 0 {
-					msg += fmt.Sprintf(" and the default of %d organizations", len(orgs))
+					msg += " and the default of " + plural(len(orgs), "organization")
 				}
 			}
-			return &Error{Kind: KindReplacementRequired, Code: CodeReplacementRequired, Field: "replacement",
+			return &Error{Kind: KindReplacementRequired, Code: CodeReplacementRequired, Field: "replacement_default",
 				Rule: "required when the role is a default", Message: msg + "; name a replacement default role",
 				Organizations: orgs, EnvironmentDefault: isDefault}
 		}
-		if opt.Replacement != "" {
-			if opt.Replacement == slug || IsOrganizationRoleSlug(opt.Replacement) {
-				return replacementErr(opt.Replacement, "must be another environment role")
+		if repl != "" {
+			if repl == slug {
+				return replacementErr("replacement_default", repl, "must be another environment role")
 			}
-			if _, err := o.tx.Role(ctx, "", opt.Replacement); errors.Is(err, ErrNotFound) {
-				return replacementErr(opt.Replacement, "must be another environment role")
-			} else if err != nil {
+			if _, err := o.envRole(repl); err != nil {
+				var e *Error
+				if errors.As(err, &e) && e.Code == CodeInvalidRole {
+					return replacementErr("replacement_default", repl, "must be another environment role")
+				}
 				return err
 			}
 		}
 		plan.EnvironmentDefaultReplaced = isDefault
 		if isDefault {
-			o.env.DefaultRole = opt.Replacement
-			o.emit(Event{Type: EventEnvironmentUpdated, RoleSlug: opt.Replacement})
+			o.env.DefaultRole = repl
+			o.emit(Event{Type: EventEnvironmentUpdated, RoleSlug: repl})
 		}
 		o.env.PriorityOrder = without(o.env.PriorityOrder, slug)
 		if err := o.putEnv(); err != nil {
 			return err
 		}
-		replaced, err := o.tx.RemoveFromOrganizations(ctx, slug, opt.Replacement)
+		replaced, err := o.tx.RemoveFromOrganizationOrders(ctx, slug, repl, o.now)
 		if err != nil {
 			return err
 		}
 		plan.DefaultsReplaced = replaced
-		for _, org := range replaced {
-			o.emit(Event{Type: EventOrganizationUpdated, OrganizationID: org, RoleSlug: opt.Replacement})
+		for _, id := range replaced {
+			org, err := o.tx.Organization(ctx, id)
+			if err != nil {
+				return err
+			}
+			o.emitOrganization(EventOrganizationUpdated, org, repl)
 		}
-		ms, err := o.tx.RemoveRole(ctx, slug)
+		err = o.tx.RemoveEnvironmentRole(ctx, slug, o.now, func(m Membership) error {
+			plan.Memberships = append(plan.Memberships, m.ID)
+			o.emitMembership(EventMembershipUpdated, m) // presented below
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for _, m := range ms {
-			plan.Memberships = append(plan.Memberships, m.ID)
-			o.emitMembership(EventMembershipUpdated, m)
-		}
-		if plan.GroupMappings, err = o.tx.RepointGroupMappings(ctx, "", slug, opt.Replacement); err != nil {
+		if err := o.presentEvents(); err != nil {
 			return err
 		}
-		o.emitMappings(plan.GroupMappings, opt.Replacement)
-		if err := o.tx.DeleteRole(ctx, "", slug); err != nil {
+		err = o.tx.RepointEnvironmentRoleMappings(ctx, slug, repl, o.now, func(m GroupMapping) error {
+			plan.GroupMappings = append(plan.GroupMappings, m)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		o.emitRole(EventRoleDeleted, "", slug)
+		o.emitMappings(plan.GroupMappings, repl)
+		if err := o.tx.DeleteEnvironmentRole(ctx, slug); err != nil {
+			return err
+		}
+		o.emitRole(EventRoleDeleted, role)
 		return nil
 	})
 	return plan, err
 }
 
-func replacementErr(slug, rule string) error {
-	return &Error{Kind: KindInvalid, Code: CodeInvalidRole, Field: "replacement", Rule: rule,
+// presentEvents puts the memberships of the membership events collected so
+// far as callers see them (roles in priority order, the primary role set):
+// bulk methods hand them as stored. Only memberships with several roles
+// need their organization's order; when they span many organizations, the
+// organizations are read in one listing rather than one by one.
+func (o *op) presentEvents() error {
+	var need []*Membership
+	orgs := map[string]bool{}
+	for i := range o.events {
+		m := o.events[i].Membership
+		switch {
+		case m == nil || m.Role != "" || len(m.Roles) == 0:
+		case len(m.Roles) == 1:
+			m.Role = m.Roles[0]
+		default:
+			need = append(need, m)
+			orgs[m.OrganizationID] = true
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	settings := map[string]Settings{}
+	if len(orgs) > 64 {
+		err := o.tx.Organizations(o.ctx, Range{}, func(org Organization) error {
+			if orgs[org.ID] {
+				settings[org.ID] = o.settings(org)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	} else {
+		for id := range orgs {
+			org, err := o.tx.Organization(o.ctx, id)
+			if err != nil {
+				return err
+			}
+			settings[id] = o.settings(org)
+		}
+	}
+	for _, m := range need {
+		*m = present(*m, settings[m.OrganizationID])
+	}
+	return nil
+}
+
+func replacementErr(field, slug, rule string) error {
+	return &Error{Kind: KindInvalid, Code: CodeInvalidRole, Field: field, Rule: rule,
 		Message: fmt.Sprintf("Role '%s' is not a valid role.", slug)}
 }
 
+// emitMappings emits the events of mappings re-pointed to the role to, or
+// deleted when to is "".
 func (o *op) emitMappings(ms []GroupMapping, to string) {
-	t := EventGroupMappingUpdated
-	if to == "" {
-		t = EventGroupMappingDeleted
-	}
 	for _, m := range ms {
-		o.emit(Event{Type: t, OrganizationID: m.OrganizationID, GroupID: m.GroupID, RoleSlug: to})
+		if to == "" {
+			o.emitMapping(EventGroupMappingDeleted, m)
+			continue
+		}
+		m.Role, m.UpdatedAt = to, o.now
+		o.emitMapping(EventGroupMappingUpdated, m)
 	}
 }
 
 // ---- organization roles ----
 
 // CreateOrganizationRole creates a role visible only in the organization
-// (SPEC 5). Its slug always begins with "org-": a supplied slug without the
+// (rule 5). Its slug always begins with "org-": a supplied slug without the
 // prefix gets it, and an omitted slug is generated from the name. The first
 // organization role gives the organization its own default role and
-// priority order, copied from the environment (SPEC 5.5); every
-// organization role is appended at the bottom of that order (SPEC 5.6).
+// priority order, copied from the environment (rule 5.5); every
+// organization role is appended at the bottom of that order (rule 5.6).
 func (s *Service) CreateOrganizationRole(ctx context.Context, env, org string, in RoleInput) (Role, error) {
 	generate := in.Slug == ""
 	slug := ""
@@ -328,7 +397,7 @@ func (s *Service) CreateOrganizationRole(ctx context.Context, env, org string, i
 				}
 				slug = GenerateOrganizationRoleSlug(in.Name, suffix)
 			}
-			_, err := o.tx.Role(ctx, org, slug)
+			_, err := o.tx.OrganizationRole(ctx, org, slug)
 			if errors.Is(err, ErrNotFound) {
 				break
 			}
@@ -359,7 +428,9 @@ func (s *Service) CreateOrganizationRole(ctx context.Context, env, org string, i
 		if err := o.tx.PutOrganization(ctx, o2); err != nil {
 			return err
 		}
-		o.emitRole(EventRoleCreated, org, slug)
+		// The organization's order (and, for its first role, its own
+		// default) follows from the role's creation: one event.
+		o.emitRole(EventRoleCreated, out)
 		return nil
 	})
 	return out, err
@@ -371,19 +442,27 @@ func (s *Service) UpdateOrganizationRole(ctx context.Context, env, org, slug str
 	return s.updateRole(ctx, env, org, slug, u)
 }
 
+// AddOrganizationRolePermission adds one permission to an organization
+// role; a role that already has it is left as it is.
+func (s *Service) AddOrganizationRolePermission(ctx context.Context, env, org, slug, permission string) (Role, error) {
+	return s.changeRolePermission(ctx, env, org, slug, permission, true)
+}
+
+// RemoveOrganizationRolePermission removes one permission from an
+// organization role; a role without it is left as it is.
+func (s *Service) RemoveOrganizationRolePermission(ctx context.Context, env, org, slug, permission string) (Role, error) {
+	return s.changeRolePermission(ctx, env, org, slug, permission, false)
+}
+
 // GetOrganizationRole returns a role visible in the organization: an
-// organization role of it, or an environment role (SPEC 5.8).
+// organization role of it, or an environment role (rule 5.8).
 func (s *Service) GetOrganizationRole(ctx context.Context, env, org, slug string) (Role, error) {
 	var out Role
 	err := s.view(ctx, env, func(o *op) error {
 		if _, err := o.organization(org); err != nil {
 			return err
 		}
-		scope := ""
-		if IsOrganizationRoleSlug(slug) {
-			scope = org
-		}
-		r, err := o.ownRole(scope, slug)
+		r, err := o.role(scopeOf(org, slug), slug)
 		out = r
 		return err
 	})
@@ -392,82 +471,91 @@ func (s *Service) GetOrganizationRole(ctx context.Context, env, org, slug string
 
 // ListOrganizationRoles lists every role visible in the organization,
 // environment and organization roles merged, in its effective priority
-// order (SPEC 5.8).
-func (s *Service) ListOrganizationRoles(ctx context.Context, env, org string) ([]Role, error) {
-	var out []Role
-	err := s.view(ctx, env, func(o *op) error {
+// order (rule 5.8; OrderDesc reverses it).
+func (s *Service) ListOrganizationRoles(ctx context.Context, env, org string, opt ListOptions) (Page[Role], error) {
+	opt, err := opt.check()
+	if err != nil {
+		return Page[Role]{}, err
+	}
+	var out Page[Role]
+	err = s.view(ctx, env, func(o *op) error {
 		o2, err := o.organization(org)
 		if err != nil {
 			return err
 		}
-		envRoles, err := o.tx.Roles(ctx, "")
+		roles, err := o.visibleRoles(org)
 		if err != nil {
 			return err
 		}
-		own, err := o.tx.Roles(ctx, org)
-		if err != nil {
-			return err
-		}
-		out = inOrder(append(envRoles, own...), o.settings(o2).PriorityOrder)
-		return nil
+		out, err = pageOf(opt, inOrder(roles, o.settings(o2).PriorityOrder), roleID)
+		return err
 	})
 	return out, err
 }
 
-// DeleteOrganizationRole deletes an organization role (SPEC 9.3). Without
-// opt.Replacement it is refused while members hold the role
+// DeleteOrganizationRole deletes an organization role (rule 9.3). Without
+// opt.ReassignTo it is refused while members hold the role
 // ([ErrRoleHasAssignments]), while group mappings target it
 // ([ErrRoleHasGroupRoleMappings]) or while it is the organization default
-// ([ErrRoleIsDefault]). With opt.Replacement — any other role visible in
+// ([ErrRoleIsDefault]). With opt.ReassignTo — any other role visible in
 // the organization — its members move to that role, its mappings are
-// re-pointed and, if it was the default, the replacement becomes the
-// default, all in one atomic step.
+// re-pointed and, if it was the default, the target becomes the default,
+// all in one atomic step. opt.ReplacementDefault does not apply.
 func (s *Service) DeleteOrganizationRole(ctx context.Context, env, org, slug string, opt DeleteOptions) (DeletionPlan, error) {
+	if err := opt.only("an organization role", false, true); err != nil {
+		return DeletionPlan{}, err
+	}
+	to := opt.ReassignTo
 	var plan DeletionPlan
 	err := s.update(ctx, env, false, opt.DryRun, func(o *op) error {
-		plan = DeletionPlan{DryRun: opt.DryRun, Role: slug, OrganizationID: org, Replacement: opt.Replacement}
+		plan = DeletionPlan{DryRun: opt.DryRun, Role: slug, OrganizationID: org, ReassignedTo: to}
 		o2, err := o.organization(org)
 		if err != nil {
 			return err
 		}
-		if _, err := o.ownRole(org, slug); err != nil {
-			return err
-		}
-		holders, err := o.tx.RoleHolders(ctx, org, slug)
+		role, err := o.role(org, slug)
 		if err != nil {
 			return err
 		}
-		mappings, err := o.tx.GroupMappingsTo(ctx, org, slug)
+		holders, err := o.count(func(fn func(Membership) error) error {
+			return o.tx.Memberships(ctx, MembershipQuery{OrganizationID: org, Role: slug}, fn)
+		})
+		if err != nil {
+			return err
+		}
+		mappings, err := collect(func(fn func(GroupMapping) error) error {
+			return o.tx.GroupMappings(ctx, GroupMappingQuery{OrganizationID: org, Role: slug}, fn)
+		})
 		if err != nil {
 			return err
 		}
 		isDefault := o2.DefaultRole == slug
-		if opt.Replacement == "" {
+		if to == "" {
 			switch {
-			case len(holders) > 0:
+			case holders > 0:
 				return &Error{Kind: KindConflict, Code: CodeRoleHasAssignments, Organizations: []string{org},
-					Message: fmt.Sprintf("role %q is assigned to %d memberships; name a replacement role to move them", slug, len(holders))}
+					Message: fmt.Sprintf("role %q is assigned to %s; name a role to reassign them to", slug, plural(holders, "membership"))}
 			case len(mappings) > 0:
 				return &Error{Kind: KindConflict, Code: CodeRoleHasGroupRoleMappings, Organizations: []string{org},
-					Message: fmt.Sprintf("role %q is the target of %d group role mappings; name a replacement role to re-point them", slug, len(mappings))}
+					Message: fmt.Sprintf("role %q is the target of %s; name a role to re-point them to", slug, plural(len(mappings), "group role mapping"))}
 			case isDefault:
 				return &Error{Kind: KindConflict, Code: CodeRoleIsDefault, Organizations: []string{org},
-					Message: fmt.Sprintf("role %q is the default role of organization %q; name a replacement role", slug, org)}
+					Message: fmt.Sprintf("role %q is the default role of organization %q; name a role to reassign it to", slug, org)}
 			}
 		} else {
-			if opt.Replacement == slug {
-				return replacementErr(opt.Replacement, "must be another role visible in the organization")
+			if to == slug {
+				return replacementErr("reassign_to", to, "must be another role visible in the organization")
 			}
-			if _, err := o.visibleRole(org, opt.Replacement); err != nil {
+			if _, err := o.visibleRole(org, to); err != nil {
 				var e *Error
 				if errors.As(err, &e) && e.Code == CodeInvalidRole {
-					return replacementErr(opt.Replacement, "must be another role visible in the organization")
+					return replacementErr("reassign_to", to, "must be another role visible in the organization")
 				}
 				return err
 			}
 		}
 		if isDefault {
-			o2.DefaultRole = opt.Replacement
+			o2.DefaultRole = to
 			plan.DefaultsReplaced = []string{org}
 		}
 		o2.PriorityOrder = without(o2.PriorityOrder, slug)
@@ -476,29 +564,40 @@ func (s *Service) DeleteOrganizationRole(ctx context.Context, env, org, slug str
 			return err
 		}
 		if isDefault {
-			o.emit(Event{Type: EventOrganizationUpdated, OrganizationID: org, RoleSlug: opt.Replacement})
+			o.emitOrganization(EventOrganizationUpdated, o2, to)
 		}
-		if len(holders) > 0 {
-			ms, err := o.tx.ReplaceRole(ctx, org, slug, opt.Replacement)
+		if holders > 0 {
+			err := o.tx.ReplaceOrganizationRole(ctx, org, slug, to, o.now, func(m Membership) error {
+				plan.Memberships = append(plan.Memberships, m.ID)
+				o.emitMembership(EventMembershipUpdated, present(m, o.settings(o2)))
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			for _, m := range ms {
-				plan.Memberships = append(plan.Memberships, m.ID)
-				o.emitMembership(EventMembershipUpdated, m)
-			}
 		}
 		if len(mappings) > 0 {
-			if plan.GroupMappings, err = o.tx.RepointGroupMappings(ctx, org, slug, opt.Replacement); err != nil {
+			err := o.tx.RepointOrganizationRoleMappings(ctx, org, slug, to, o.now, func(m GroupMapping) error {
+				plan.GroupMappings = append(plan.GroupMappings, m)
+				return nil
+			})
+			if err != nil {
 				return err
 			}
-			o.emitMappings(plan.GroupMappings, opt.Replacement)
+			o.emitMappings(plan.GroupMappings, to)
 		}
-		if err := o.tx.DeleteRole(ctx, org, slug); err != nil {
+		if err := o.tx.DeleteOrganizationRole(ctx, org, slug); err != nil {
 			return err
 		}
-		o.emitRole(EventRoleDeleted, org, slug)
+		o.emitRole(EventRoleDeleted, role)
 		return nil
 	})
 	return plan, err
+}
+
+// count counts the records a listing method hands to its callback.
+func (o *op) count(list func(fn func(Membership) error) error) (int, error) {
+	n := 0
+	err := list(func(Membership) error { n++; return nil })
+	return n, err
 }

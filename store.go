@@ -2,12 +2,13 @@ package rbac
 
 import (
 	"context"
+	"time"
 )
 
 // A Store persists the state of environments. The [Service] enforces every
-// rule of the specification on top of it; a Store only keeps records, reads
-// them back and applies the few bulk effects described below as one
-// operation each (so a SQL store runs one statement, not one per row).
+// rule of the library on top of it; a Store only keeps records, reads them
+// back and applies the few bulk effects described below as one operation
+// each (so a SQL store runs one statement, not one per row).
 //
 // All work happens inside transactions scoped to one environment. A Store
 // must make each transaction atomic (all of its writes become visible at
@@ -15,18 +16,32 @@ import (
 // environment, so that a transaction never acts on state another one has
 // changed under it. Read-only transactions see a consistent snapshot.
 //
-// Get-style methods return an error matching [ErrNotFound] (errors.Is) when
-// the record does not exist. Slices returned by a Store belong to the
-// caller; slices passed to a Store must not be retained by it without a
-// copy.
+// Conventions of every method:
 //
-// The package storetest holds the conformance suite that every Store must
-// pass.
+//   - Get-style methods return an error matching [ErrNotFound]
+//     (errors.Is) when the record does not exist.
+//   - Slices returned by a Store belong to the caller; slices passed to a
+//     Store must not be retained by it without a copy.
+//   - Listing methods call fn once per record, in the order they state;
+//     when fn returns an error the listing stops and returns that error.
+//     fn must not use the Tx (a SQL store may still be reading rows).
+//   - Bulk methods take the time of the call, now, and set the UpdatedAt
+//     of every record they change to it.
+//   - An empty filter field means "not filtered"; no argument of a method
+//     has two meanings.
+//
+// The package storetest holds the conformance suite every Store must pass:
+// storetest.Run.
 type Store interface {
 	// Update runs fn in a read-write transaction on environment env, which
 	// need not exist yet. If fn returns an error, or the context is done
-	// before commit, nothing fn wrote persists and Update returns that
-	// error. Read-write transactions on one environment are serialized.
+	// before the commit is sent, nothing fn wrote persists and Update
+	// returns that error (a context's error as itself, or wrapped). Once
+	// the commit is sent it is not abandoned because ctx ends. When the
+	// store cannot tell whether the commit took effect (the connection
+	// broke while it was in flight), Update returns an error matching
+	// [ErrOutcomeUnknown]. Read-write transactions on one environment are
+	// serialized.
 	Update(ctx context.Context, env string, fn func(Tx) error) error
 
 	// View runs fn in a read-only transaction on environment env: a
@@ -40,43 +55,84 @@ type Store interface {
 
 // Tx is one transaction on one environment. Every method acts on that
 // environment only. A Tx must not be used after the function it was passed
-// to returns.
+// to returns. It is made of one interface per noun.
 type Tx interface {
+	EnvironmentTx
+	PermissionTx
+	RoleTx
+	OrganizationTx
+	MembershipTx
+	GroupMappingTx
+	ChangeTx
+}
+
+// EnvironmentTx keeps the environment record.
+type EnvironmentTx interface {
 	// Environment returns the environment record.
 	Environment(ctx context.Context) (Environment, error)
 	// PutEnvironment inserts or replaces the environment record.
 	PutEnvironment(ctx context.Context, e Environment) error
+	// DeleteEnvironment deletes the environment record and everything of
+	// the environment: permissions, roles, organizations, memberships,
+	// group mappings and stored changes.
+	DeleteEnvironment(ctx context.Context) error
+}
 
+// PermissionTx keeps permissions.
+type PermissionTx interface {
 	// Permission returns the permission with the slug.
 	Permission(ctx context.Context, slug string) (Permission, error)
-	// Permissions lists every permission, sorted by slug.
-	Permissions(ctx context.Context) ([]Permission, error)
+	// Permissions lists the permissions in the range, by id.
+	Permissions(ctx context.Context, r Range, fn func(Permission) error) error
 	// PutPermission inserts or replaces the permission with p.Slug.
 	PutPermission(ctx context.Context, p Permission) error
 	// DeletePermission deletes the permission and removes its slug from the
 	// permissions of every role, environment and organization roles alike,
-	// in one operation. It returns the roles it changed, as they are after
-	// the change.
-	DeletePermission(ctx context.Context, slug string) ([]Role, error)
+	// in one operation. It calls fn with each role it changed, as it is
+	// after the change, ordered by (organization id, slug), environment
+	// roles first.
+	DeletePermission(ctx context.Context, slug string, now time.Time, fn func(Role) error) error
+}
 
-	// Role returns a role: an environment role when org is "", else the
-	// organization role of org.
-	Role(ctx context.Context, org, slug string) (Role, error)
-	// Roles lists the environment roles when org is "", else the
-	// organization roles of org only; sorted by slug.
-	Roles(ctx context.Context, org string) ([]Role, error)
-	// PutRole inserts or replaces the role identified by
-	// (r.OrganizationID, r.Slug). The organization must exist.
+// RoleTx keeps environment and organization roles. A role is identified
+// by its slug among the environment roles, and by (organization id, slug)
+// among organization roles.
+type RoleTx interface {
+	// EnvironmentRole returns the environment role with the slug.
+	EnvironmentRole(ctx context.Context, slug string) (Role, error)
+	// EnvironmentRoles lists the environment roles, sorted by slug.
+	EnvironmentRoles(ctx context.Context) ([]Role, error)
+	// OrganizationRole returns the organization role of org with the slug.
+	OrganizationRole(ctx context.Context, org, slug string) (Role, error)
+	// OrganizationRoles lists the organization roles of org, sorted by
+	// slug.
+	OrganizationRoles(ctx context.Context, org string) ([]Role, error)
+	// EachOrganizationRole lists every organization role of the
+	// environment, ordered by (organization id, slug).
+	EachOrganizationRole(ctx context.Context, fn func(Role) error) error
+	// PutRole inserts or replaces a role: an environment role when r.Type
+	// is EnvironmentRole (r.OrganizationID is then empty), else the
+	// organization role (r.OrganizationID, r.Slug), whose organization
+	// exists.
 	PutRole(ctx context.Context, r Role) error
-	// DeleteRole deletes the role. It does not touch memberships, orders
-	// or mappings: the Service has already moved them.
-	DeleteRole(ctx context.Context, org, slug string) error
+	// DeleteEnvironmentRole deletes the environment role. It does not
+	// touch memberships, orders or mappings: the Service has already
+	// moved them.
+	DeleteEnvironmentRole(ctx context.Context, slug string) error
+	// DeleteOrganizationRole deletes the organization role of org, under
+	// the same terms.
+	DeleteOrganizationRole(ctx context.Context, org, slug string) error
+}
 
+// OrganizationTx keeps organizations, with their own settings.
+type OrganizationTx interface {
 	// Organization returns the organization with the id.
 	Organization(ctx context.Context, id string) (Organization, error)
-	// Organizations lists organizations ordered by id, those with an id
-	// greater than after, at most limit of them (0: all).
-	Organizations(ctx context.Context, after string, limit int) ([]Organization, error)
+	// OrganizationByExternalID returns the organization whose ExternalID
+	// is externalID (not empty).
+	OrganizationByExternalID(ctx context.Context, externalID string) (Organization, error)
+	// Organizations lists the organizations in the range, by id.
+	Organizations(ctx context.Context, r Range, fn func(Organization) error) error
 	// PutOrganization inserts or replaces the organization with o.ID.
 	PutOrganization(ctx context.Context, o Organization) error
 	// DeleteOrganization deletes the organization with its roles,
@@ -86,68 +142,105 @@ type Tx interface {
 	// default role is the environment role slug.
 	OrganizationsWithDefault(ctx context.Context, slug string) ([]string, error)
 	// AppendToOrganizationOrders appends the environment role slug at the
-	// bottom of the priority order of every organization that has its own,
-	// in one operation, and returns those organizations' ids.
-	AppendToOrganizationOrders(ctx context.Context, slug string) ([]string, error)
-	// RemoveFromOrganizations removes the environment role slug from the
-	// priority order of every organization that has its own and, in those
-	// whose default is slug, makes replacement the default — in one
+	// bottom of the priority order of every organization that has its
+	// own, in one operation.
+	AppendToOrganizationOrders(ctx context.Context, slug string, now time.Time) error
+	// RemoveFromOrganizationOrders removes the environment role slug from
+	// the priority order of every organization that has its own and, in
+	// those whose default is slug, makes replacement the default — in one
 	// operation. It returns, sorted, the ids of the organizations whose
 	// default it replaced.
-	RemoveFromOrganizations(ctx context.Context, slug, replacement string) ([]string, error)
+	RemoveFromOrganizationOrders(ctx context.Context, slug, replacement string, now time.Time) ([]string, error)
+}
 
+// MembershipTx keeps memberships. A Store keeps a membership's Roles as a
+// set (order does not matter) and does not store Role, the primary role,
+// which the Service derives.
+type MembershipTx interface {
 	// Membership returns the membership with the id.
 	Membership(ctx context.Context, id string) (Membership, error)
 	// MembershipOf returns the membership of user in org.
 	MembershipOf(ctx context.Context, org, user string) (Membership, error)
-	// Memberships lists the memberships that match the filter, ordered by
-	// id. An empty Statuses matches every status (the Service applies the
-	// "active only" default before it calls the Store).
-	Memberships(ctx context.Context, f MembershipFilter) ([]Membership, error)
-	// PutMembership inserts or replaces the membership with m.ID. The
-	// Store keeps m.Roles as a set; order does not matter and m.Role is
-	// not stored.
+	// Memberships lists the memberships that match q, by id.
+	Memberships(ctx context.Context, q MembershipQuery, fn func(Membership) error) error
+	// PutMembership inserts or replaces the membership with m.ID.
 	PutMembership(ctx context.Context, m Membership) error
 	// DeleteMembership deletes the membership.
 	DeleteMembership(ctx context.Context, id string) error
-	// RoleHolders lists, sorted, the ids of the memberships of org that
-	// hold the role slug; when org is "", of every organization (used for
-	// environment roles).
-	RoleHolders(ctx context.Context, org, slug string) ([]string, error)
-	// ReplaceRole moves every membership of org that holds role from to
-	// role to: from is removed from its roles and to added (once), in one
-	// operation. It returns the memberships it changed, as they are after
-	// the change, ordered by id.
-	ReplaceRole(ctx context.Context, org, from, to string) ([]Membership, error)
-	// RemoveRole removes the environment role slug from every membership of
-	// the environment that holds it, in one operation. A membership left
-	// with no role gets its organization's effective default as stored at
-	// the time of the call: the organization's own default role if it has
-	// one, else the environment's. It returns the memberships it changed,
-	// as they are after the change, ordered by id.
-	RemoveRole(ctx context.Context, slug string) ([]Membership, error)
+	// ReplaceOrganizationRole moves every membership of org that holds the
+	// role from to the role to: from is removed from its roles and to
+	// added (once), in one operation. It calls fn with each membership it
+	// changed, as it is after the change, by id.
+	ReplaceOrganizationRole(ctx context.Context, org, from, to string, now time.Time, fn func(Membership) error) error
+	// RemoveEnvironmentRole removes the environment role slug from every
+	// membership of the environment that holds it, in one operation. A
+	// membership left with no role gets its organization's effective
+	// default role as stored at the time of the call (see
+	// [EffectiveSettings]). It calls fn with each membership it changed,
+	// as it is after the change, by id.
+	RemoveEnvironmentRole(ctx context.Context, slug string, now time.Time, fn func(Membership) error) error
+}
 
-	// GroupMappings lists the group mappings of org, ordered by
-	// (source, group id).
-	GroupMappings(ctx context.Context, org string) ([]GroupMapping, error)
+// MembershipQuery selects memberships for [MembershipTx.Memberships].
+type MembershipQuery struct {
+	OrganizationID string             // only memberships of this organization
+	UserID         string             // only memberships of this user
+	Statuses       []MembershipStatus // only these statuses (empty: every status)
+	// Role keeps only the memberships that hold a role with this slug: an
+	// environment role, or an organization role of the membership's own
+	// organization.
+	Role string
+	// MultipleRoles keeps only the memberships that hold more than one
+	// role.
+	MultipleRoles bool
+	Range         Range
+}
+
+// GroupMappingTx keeps identity-provider group mappings.
+type GroupMappingTx interface {
+	// GroupMappings lists the mappings that match q, by id.
+	GroupMappings(ctx context.Context, q GroupMappingQuery, fn func(GroupMapping) error) error
 	// PutGroupMapping inserts or replaces the mapping identified by
 	// (m.OrganizationID, m.Source, m.GroupID).
 	PutGroupMapping(ctx context.Context, m GroupMapping) error
 	// DeleteGroupMapping deletes one mapping.
 	DeleteGroupMapping(ctx context.Context, org string, source GroupSource, group string) error
-	// GroupMappingsTo lists the mappings of org that target the role slug;
-	// when org is "", those of every organization. Ordered by
-	// (organization, source, group id).
-	GroupMappingsTo(ctx context.Context, org, slug string) ([]GroupMapping, error)
-	// RepointGroupMappings makes every mapping of org that targets role
-	// from target role to instead — or deletes them when to is "" — in one
-	// operation; when org is "", in every organization. It returns the
-	// mappings it changed as they were before, ordered as GroupMappingsTo.
-	RepointGroupMappings(ctx context.Context, org, from, to string) ([]GroupMapping, error)
+	// RepointOrganizationRoleMappings makes every mapping of org that
+	// targets its organization role from target the role to instead, or
+	// deletes them when to is "", in one operation. It calls fn with each
+	// mapping it changed, as it was before, by id.
+	RepointOrganizationRoleMappings(ctx context.Context, org, from, to string, now time.Time, fn func(GroupMapping) error) error
+	// RepointEnvironmentRoleMappings does the same for the mappings of
+	// every organization that target the environment role from.
+	RepointEnvironmentRoleMappings(ctx context.Context, from, to string, now time.Time, fn func(GroupMapping) error) error
+}
 
+// GroupMappingQuery selects group mappings for
+// [GroupMappingTx.GroupMappings].
+type GroupMappingQuery struct {
+	OrganizationID string // only the mappings of this organization
+	Role           string // only the mappings targeting a role with this slug
+	Range          Range
+}
+
+// ChangeTx records what a transaction commits, for other processes.
+type ChangeTx interface {
 	// Publish records that the transaction commits the given events at the
 	// given revision (already stored with PutEnvironment). A store that
-	// feeds other processes (a durable, shared store) sends them a change
-	// notice when the transaction commits; others may do nothing.
+	// feeds other processes (a durable, shared store) makes them available
+	// to its feed when the transaction commits; others may do nothing.
 	Publish(ctx context.Context, revision int64, events []Event) error
+}
+
+// A Range selects a run of records ordered by id, for paging.
+type Range struct {
+	After  string // only ids greater than After, when set
+	Before string // only ids less than Before, when set
+	Desc   bool   // descending id order (ascending when false)
+	Limit  int    // at most Limit records, the first in that order (0: all)
+}
+
+// Contains reports whether id falls in the range's bounds (Limit aside).
+func (r Range) Contains(id string) bool {
+	return (r.After == "" || id > r.After) && (r.Before == "" || id < r.Before)
 }

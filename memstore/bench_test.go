@@ -155,7 +155,7 @@ func BenchmarkDeleteEnvironmentRole(b *testing.B) {
 				runtime.GC()
 				b.StartTimer()
 
-				plan, err := f.s.DeleteRole(ctx, benchEnv, slug, rbac.DeleteOptions{Replacement: "member"})
+				plan, err := f.s.DeleteRole(ctx, benchEnv, slug, rbac.DeleteOptions{ReplacementDefault: "member"})
 				if err != nil {
 					b.Fatal(err)
 				}

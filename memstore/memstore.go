@@ -15,9 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"sync"
+	"time"
 
 	"github.com/orgroles/rbac"
 )
@@ -44,7 +45,12 @@ type mappingKey struct {
 // env is the state of one environment and its lock.
 type env struct {
 	rw sync.RWMutex
+	*data
+}
 
+// data is the state of one environment. DeleteEnvironment replaces it
+// whole (and its undo puts the old one back).
+type data struct {
 	rec   *rbac.Environment // nil until created
 	perms map[string]rbac.Permission
 	roles map[roleKey]rbac.Role
@@ -52,13 +58,19 @@ type env struct {
 	rolesOf map[string]map[string]struct{}
 
 	orgs map[string]rbac.Organization
+	// orgIDs orders the organizations' ids; byExternal indexes them by
+	// external id.
+	orgIDs     *sortedSet
+	byExternal map[string]string
 	// ownSettings holds the organizations with their own settings;
 	// byDefault indexes them by default role.
 	ownSettings map[string]struct{}
 	byDefault   map[string]map[string]struct{}
 
 	members map[string]rbac.Membership
-	byUser  map[userKey]string
+	// memberIDs orders the memberships' ids.
+	memberIDs *sortedSet
+	byUser    map[userKey]string
 	// ofOrg, ofUser and holders index membership ids by organization, by
 	// user and by role held (roleKey{"", slug} for environment roles).
 	ofOrg   map[string]map[string]struct{}
@@ -69,11 +81,14 @@ type env struct {
 	mapsOf   map[string]map[mappingKey]struct{}
 }
 
-func newEnv() *env {
-	return &env{
+func newEnv() *env { return &env{data: newData()} }
+
+func newData() *data {
+	return &data{
 		perms: map[string]rbac.Permission{}, roles: map[roleKey]rbac.Role{}, rolesOf: map[string]map[string]struct{}{},
-		orgs: map[string]rbac.Organization{}, ownSettings: map[string]struct{}{}, byDefault: map[string]map[string]struct{}{},
-		members: map[string]rbac.Membership{}, byUser: map[userKey]string{},
+		orgs: map[string]rbac.Organization{}, orgIDs: &sortedSet{}, byExternal: map[string]string{},
+		ownSettings: map[string]struct{}{}, byDefault: map[string]map[string]struct{}{},
+		members: map[string]rbac.Membership{}, memberIDs: &sortedSet{}, byUser: map[userKey]string{},
 		ofOrg: map[string]map[string]struct{}{}, ofUser: map[string]map[string]struct{}{}, holders: map[roleKey]map[string]struct{}{},
 		mappings: map[mappingKey]rbac.GroupMapping{}, mapsOf: map[string]map[mappingKey]struct{}{},
 	}
@@ -333,6 +348,19 @@ func (t *tx) PutEnvironment(ctx context.Context, e rbac.Environment) error {
 	return nil
 }
 
+func (t *tx) DeleteEnvironment(ctx context.Context) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if t.e.rec == nil {
+		return notFound("environment")
+	}
+	old := t.e.data
+	t.e.data = newData()
+	t.undo = append(t.undo, func() { t.e.data = old })
+	return nil
+}
+
 // ---- permissions ----
 
 func (t *tx) Permission(ctx context.Context, slug string) (rbac.Permission, error) {
@@ -346,16 +374,36 @@ func (t *tx) Permission(ctx context.Context, slug string) (rbac.Permission, erro
 	return p, nil
 }
 
-func (t *tx) Permissions(ctx context.Context) ([]rbac.Permission, error) {
+func (t *tx) Permissions(ctx context.Context, r rbac.Range, fn func(rbac.Permission) error) error {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]rbac.Permission, 0, len(t.e.perms))
+	ps := make([]rbac.Permission, 0, len(t.e.perms))
 	for _, p := range t.e.perms {
-		out = append(out, p)
+		if r.Contains(p.ID) {
+			ps = append(ps, p)
+		}
 	}
-	slices.SortFunc(out, func(a, b rbac.Permission) int { return cmp.Compare(a.Slug, b.Slug) })
-	return out, nil
+	slices.SortFunc(ps, func(a, b rbac.Permission) int {
+		if r.Desc {
+			return cmp.Compare(b.ID, a.ID)
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return each(ps, r.Limit, fn)
+}
+
+// each calls fn with the first limit items (all when limit is 0).
+func each[T any](items []T, limit int, fn func(T) error) error {
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	for _, x := range items {
+		if err := fn(x); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *tx) PutPermission(ctx context.Context, p rbac.Permission) error {
@@ -366,12 +414,12 @@ func (t *tx) PutPermission(ctx context.Context, p rbac.Permission) error {
 	return nil
 }
 
-func (t *tx) DeletePermission(ctx context.Context, slug string) ([]rbac.Role, error) {
+func (t *tx) DeletePermission(ctx context.Context, slug string, now time.Time, fn func(rbac.Role) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
 	if _, ok := t.e.perms[slug]; !ok {
-		return nil, notFound("permission %q", slug)
+		return notFound("permission %q", slug)
 	}
 	del(t, t.e.perms, slug)
 	var changed []rbac.Role
@@ -381,13 +429,14 @@ func (t *tx) DeletePermission(ctx context.Context, slug string) ([]rbac.Role, er
 			continue
 		}
 		r.Permissions = slices.Delete(slices.Clone(r.Permissions), i, i+1)
+		r.UpdatedAt = now
 		put(t, t.e.roles, k, r)
 		changed = append(changed, cloneRole(r))
 	}
 	slices.SortFunc(changed, func(a, b rbac.Role) int {
 		return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Slug, b.Slug))
 	})
-	return changed, nil
+	return each(changed, 0, fn)
 }
 
 // ---- roles ----
@@ -400,18 +449,33 @@ func cloneRole(r rbac.Role) rbac.Role {
 	return r
 }
 
-func (t *tx) Role(ctx context.Context, org, slug string) (rbac.Role, error) {
+func (t *tx) role(org, slug string) (rbac.Role, error) {
 	if err := t.check(false); err != nil {
 		return rbac.Role{}, err
 	}
 	r, ok := t.e.roles[roleKey{org, slug}]
 	if !ok {
-		return r, notFound("role %q of %q", slug, org)
+		if org == "" {
+			return r, notFound("environment role %q", slug)
+		}
+		return r, notFound("role %q of organization %q", slug, org)
 	}
 	return cloneRole(r), nil
 }
 
-func (t *tx) Roles(ctx context.Context, org string) ([]rbac.Role, error) {
+func (t *tx) EnvironmentRole(ctx context.Context, slug string) (rbac.Role, error) {
+	return t.role("", slug)
+}
+
+func (t *tx) OrganizationRole(ctx context.Context, org, slug string) (rbac.Role, error) {
+	if org == "" {
+		return rbac.Role{}, notFound("role %q of organization %q", slug, org)
+	}
+	return t.role(org, slug)
+}
+
+// roles lists the roles of a scope ("" for the environment roles).
+func (t *tx) roles(org string) ([]rbac.Role, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
@@ -433,9 +497,41 @@ func (t *tx) Roles(ctx context.Context, org string) ([]rbac.Role, error) {
 	return out, nil
 }
 
+func (t *tx) EnvironmentRoles(ctx context.Context) ([]rbac.Role, error) { return t.roles("") }
+
+func (t *tx) OrganizationRoles(ctx context.Context, org string) ([]rbac.Role, error) {
+	if org == "" {
+		return []rbac.Role{}, t.check(false)
+	}
+	return t.roles(org)
+}
+
+func (t *tx) EachOrganizationRole(ctx context.Context, fn func(rbac.Role) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	orgs := make([]string, 0, len(t.e.rolesOf))
+	for org := range t.e.rolesOf {
+		if org != "" {
+			orgs = append(orgs, org)
+		}
+	}
+	slices.Sort(orgs)
+	for _, org := range orgs {
+		roles, _ := t.roles(org)
+		if err := each(roles, 0, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
 	if err := t.check(true); err != nil {
 		return err
+	}
+	if (r.Type == rbac.EnvironmentRole) != (r.OrganizationID == "") {
+		return fmt.Errorf("memstore: role %q of type %s with organization %q", r.Slug, r.Type, r.OrganizationID)
 	}
 	if r.OrganizationID != "" {
 		if _, ok := t.e.orgs[r.OrganizationID]; !ok {
@@ -447,7 +543,7 @@ func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
 	return nil
 }
 
-func (t *tx) DeleteRole(ctx context.Context, org, slug string) error {
+func (t *tx) deleteRole(org, slug string) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
@@ -460,10 +556,22 @@ func (t *tx) DeleteRole(ctx context.Context, org, slug string) error {
 	return nil
 }
 
+func (t *tx) DeleteEnvironmentRole(ctx context.Context, slug string) error {
+	return t.deleteRole("", slug)
+}
+
+func (t *tx) DeleteOrganizationRole(ctx context.Context, org, slug string) error {
+	if org == "" {
+		return notFound("role %q of organization %q", slug, org)
+	}
+	return t.deleteRole(org, slug)
+}
+
 // ---- organizations ----
 
 func cloneOrg(o rbac.Organization) rbac.Organization {
 	o.PriorityOrder = slices.Clone(o.PriorityOrder)
+	o.Metadata = maps.Clone(o.Metadata)
 	return o
 }
 
@@ -478,33 +586,49 @@ func (t *tx) Organization(ctx context.Context, id string) (rbac.Organization, er
 	return cloneOrg(o), nil
 }
 
-func (t *tx) Organizations(ctx context.Context, after string, limit int) ([]rbac.Organization, error) {
+func (t *tx) OrganizationByExternalID(ctx context.Context, externalID string) (rbac.Organization, error) {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return rbac.Organization{}, err
 	}
-	ids := make([]string, 0, len(t.e.orgs))
-	for id := range t.e.orgs {
-		if id > after {
-			ids = append(ids, id)
-		}
+	id, ok := t.e.byExternal[externalID]
+	if !ok || externalID == "" {
+		return rbac.Organization{}, notFound("organization with external id %q", externalID)
 	}
-	slices.Sort(ids)
-	if limit > 0 && len(ids) > limit {
-		ids = ids[:limit]
-	}
-	out := make([]rbac.Organization, len(ids))
-	for i, id := range ids {
-		out[i] = cloneOrg(t.e.orgs[id])
-	}
-	return out, nil
+	return cloneOrg(t.e.orgs[id]), nil
 }
 
-// setOrg stores o and keeps the settings indexes right.
+func (t *tx) Organizations(ctx context.Context, r rbac.Range, fn func(rbac.Organization) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	var err error
+	n := 0
+	t.e.orgIDs.each(r, func(id string) bool {
+		if err = fn(cloneOrg(t.e.orgs[id])); err != nil {
+			return false
+		}
+		n++
+		return r.Limit == 0 || n < r.Limit
+	})
+	return err
+}
+
+// setOrg stores o and keeps the indexes right.
 func (t *tx) setOrg(o rbac.Organization) {
-	if old, ok := t.e.orgs[o.ID]; ok && old.DefaultRole != "" {
+	old, had := t.e.orgs[o.ID]
+	if had && old.DefaultRole != "" && old.DefaultRole != o.DefaultRole {
 		removeFrom(t, t.e.byDefault, old.DefaultRole, o.ID)
 	}
+	if had && old.ExternalID != "" && old.ExternalID != o.ExternalID {
+		del(t, t.e.byExternal, old.ExternalID)
+	}
 	put(t, t.e.orgs, o.ID, o)
+	if !had {
+		setAdd(t, t.e.orgIDs, o.ID)
+	}
+	if o.ExternalID != "" {
+		put(t, t.e.byExternal, o.ExternalID, o.ID)
+	}
 	if o.HasOwnSettings() {
 		addTo(t, t.e.byDefault, o.DefaultRole, o.ID)
 		if _, ok := t.e.ownSettings[o.ID]; !ok {
@@ -518,6 +642,11 @@ func (t *tx) setOrg(o rbac.Organization) {
 func (t *tx) PutOrganization(ctx context.Context, o rbac.Organization) error {
 	if err := t.check(true); err != nil {
 		return err
+	}
+	if o.ExternalID != "" {
+		if id, ok := t.e.byExternal[o.ExternalID]; ok && id != o.ID {
+			return fmt.Errorf("memstore: external id %q belongs to organization %q", o.ExternalID, id)
+		}
 	}
 	t.setOrg(cloneOrg(o))
 	return nil
@@ -544,8 +673,12 @@ func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 	if o.DefaultRole != "" {
 		removeFrom(t, t.e.byDefault, o.DefaultRole, id)
 	}
+	if o.ExternalID != "" {
+		del(t, t.e.byExternal, o.ExternalID)
+	}
 	del(t, t.e.ownSettings, id)
 	del(t, t.e.orgs, id)
+	setRemove(t, t.e.orgIDs, id)
 	return nil
 }
 
@@ -556,22 +689,22 @@ func (t *tx) OrganizationsWithDefault(ctx context.Context, slug string) ([]strin
 	return sortedKeys(t.e.byDefault[slug]), nil
 }
 
-func (t *tx) AppendToOrganizationOrders(ctx context.Context, slug string) ([]string, error) {
+func (t *tx) AppendToOrganizationOrders(ctx context.Context, slug string, now time.Time) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
-	ids := sortedKeys(t.e.ownSettings)
-	for _, id := range ids {
+	for id := range t.e.ownSettings {
 		o := t.e.orgs[id]
 		// Appending in place is safe: the store never hands out its
 		// slices, and the undo restores the old length.
 		o.PriorityOrder = append(o.PriorityOrder, slug)
+		o.UpdatedAt = now
 		put(t, t.e.orgs, id, o)
 	}
-	return ids, nil
+	return nil
 }
 
-func (t *tx) RemoveFromOrganizations(ctx context.Context, slug, replacement string) ([]string, error) {
+func (t *tx) RemoveFromOrganizationOrders(ctx context.Context, slug, replacement string, now time.Time) ([]string, error) {
 	if err := t.check(true); err != nil {
 		return nil, err
 	}
@@ -585,6 +718,7 @@ func (t *tx) RemoveFromOrganizations(ctx context.Context, slug, replacement stri
 		if o.DefaultRole == slug {
 			o.DefaultRole = replacement
 		}
+		o.UpdatedAt = now
 		t.setOrg(o)
 	}
 	return replaced, nil
@@ -628,55 +762,53 @@ func (t *tx) MembershipOf(ctx context.Context, org, user string) (rbac.Membershi
 	return cloneMembership(t.e.members[id]), nil
 }
 
-func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.Membership, error) {
+func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rbac.Membership) error) error {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return err
 	}
-	var ids []string
+	// Walk the smallest index that covers the query, in id order.
+	var walk func(func(string) bool)
 	switch {
-	case f.OrganizationID != "" && f.UserID != "":
-		if id, ok := t.e.byUser[userKey{f.OrganizationID, f.UserID}]; ok {
-			ids = []string{id}
+	case q.OrganizationID != "" && q.UserID != "":
+		walk = func(f func(string) bool) {
+			if id, ok := t.e.byUser[userKey{q.OrganizationID, q.UserID}]; ok && q.Range.Contains(id) {
+				f(id)
+			}
 		}
-	case f.OrganizationID != "":
-		ids = sortedKeys(t.e.ofOrg[f.OrganizationID])
-	case f.UserID != "":
-		ids = sortedKeys(t.e.ofUser[f.UserID])
+	case q.Role != "" && (q.OrganizationID != "") == rbac.IsOrganizationRoleSlug(q.Role):
+		// An organization role of one organization, or an environment
+		// role anywhere: the holders index has exactly those.
+		walk = func(f func(string) bool) { eachSorted(t.e.holders[holderKey(q.OrganizationID, q.Role)], q.Range, f) }
+	case q.OrganizationID != "":
+		walk = func(f func(string) bool) { eachSorted(t.e.ofOrg[q.OrganizationID], q.Range, f) }
+	case q.UserID != "":
+		walk = func(f func(string) bool) { eachSorted(t.e.ofUser[q.UserID], q.Range, f) }
 	default:
-		ids = make([]string, 0, len(t.e.members))
-		for id := range t.e.members {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
+		walk = func(f func(string) bool) { t.e.memberIDs.each(q.Range, f) }
 	}
-	if f.After != "" {
-		ids = ids[sort.SearchStrings(ids, f.After+"\x00"):]
-	}
-	// A listing can be a million long: allocate it once, at the most it
-	// can hold, rather than copy it over and over as it doubles, and
-	// shrink it below if the filters kept less than half.
-	n := len(ids)
-	if f.Limit > 0 {
-		n = min(n, f.Limit)
-	}
-	out := make([]rbac.Membership, 0, n)
-	for _, id := range ids {
+	var err error
+	n := 0
+	walk(func(id string) bool {
 		m := t.e.members[id]
-		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, m.Status) {
-			continue
+		if !matches(m, q) {
+			return true
 		}
-		if f.MultipleRoles && len(m.Roles) < 2 {
-			continue
+		if err = fn(cloneMembership(m)); err != nil {
+			return false
 		}
-		out = append(out, cloneMembership(m))
-		if f.Limit > 0 && len(out) == f.Limit {
-			break
-		}
-	}
-	if len(out) < cap(out)/2 {
-		out = slices.Clone(out)
-	}
-	return out, nil
+		n++
+		return q.Range.Limit == 0 || n < q.Range.Limit
+	})
+	return err
+}
+
+// matches reports whether m matches the filters of q (its range aside).
+func matches(m rbac.Membership, q rbac.MembershipQuery) bool {
+	return (q.OrganizationID == "" || m.OrganizationID == q.OrganizationID) &&
+		(q.UserID == "" || m.UserID == q.UserID) &&
+		(len(q.Statuses) == 0 || slices.Contains(q.Statuses, m.Status)) &&
+		(q.Role == "" || slices.Contains(m.Roles, q.Role)) &&
+		(!q.MultipleRoles || len(m.Roles) > 1)
 }
 
 // setMembership stores m and keeps the indexes right.
@@ -690,9 +822,12 @@ func (t *tx) setMembership(m rbac.Membership) {
 		}
 	}
 	put(t, t.e.members, m.ID, m)
-	put(t, t.e.byUser, userKey{m.OrganizationID, m.UserID}, m.ID)
-	addTo(t, t.e.ofOrg, m.OrganizationID, m.ID)
-	addTo(t, t.e.ofUser, m.UserID, m.ID)
+	if !had {
+		setAdd(t, t.e.memberIDs, m.ID)
+		put(t, t.e.byUser, userKey{m.OrganizationID, m.UserID}, m.ID)
+		addTo(t, t.e.ofOrg, m.OrganizationID, m.ID)
+		addTo(t, t.e.ofUser, m.UserID, m.ID)
+	}
 	for _, r := range m.Roles {
 		addTo(t, t.e.holders, holderKey(m.OrganizationID, r), m.ID)
 	}
@@ -731,6 +866,7 @@ func (t *tx) deleteMembership(id string) {
 	removeFrom(t, t.e.ofUser, m.UserID, id)
 	del(t, t.e.byUser, userKey{m.OrganizationID, m.UserID})
 	del(t, t.e.members, id)
+	setRemove(t, t.e.memberIDs, id)
 }
 
 func (t *tx) DeleteMembership(ctx context.Context, id string) error {
@@ -744,78 +880,78 @@ func (t *tx) DeleteMembership(ctx context.Context, id string) error {
 	return nil
 }
 
-func (t *tx) RoleHolders(ctx context.Context, org, slug string) ([]string, error) {
-	if err := t.check(false); err != nil {
-		return nil, err
+func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.Membership) error) error {
+	if err := t.check(true); err != nil {
+		return err
 	}
 	if org == "" {
-		return sortedKeys(t.e.holders[roleKey{"", slug}]), nil
+		return nil
 	}
-	set := t.e.holders[holderKey(org, slug)]
-	out := []string{}
-	for id := range set {
-		if t.e.members[id].OrganizationID == org {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-func (t *tx) ReplaceRole(ctx context.Context, org, from, to string) ([]rbac.Membership, error) {
-	if err := t.check(true); err != nil {
-		return nil, err
-	}
-	ids, _ := t.RoleHolders(ctx, org, from)
-	out := make([]rbac.Membership, 0, len(ids))
+	ids := sortedKeys(t.e.holders[holderKey(org, from)])
 	for _, id := range ids {
 		m := cloneMembership(t.e.members[id])
+		if m.OrganizationID != org {
+			continue
+		}
 		m.Roles = slices.DeleteFunc(m.Roles, func(s string) bool { return s == from })
 		m.Roles = sortedUniq(append(m.Roles, to))
+		m.UpdatedAt = now
 		t.setMembership(m)
-		out = append(out, cloneMembership(m))
+		if err := fn(cloneMembership(m)); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
-func (t *tx) RemoveRole(ctx context.Context, slug string) ([]rbac.Membership, error) {
+func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
 	ids := sortedKeys(t.e.holders[roleKey{"", slug}])
-	out := make([]rbac.Membership, 0, len(ids))
 	for _, id := range ids {
 		m := cloneMembership(t.e.members[id])
 		m.Roles = slices.DeleteFunc(m.Roles, func(s string) bool { return s == slug })
 		if len(m.Roles) == 0 {
-			def := t.e.rec.DefaultRole
-			if o := t.e.orgs[m.OrganizationID]; o.DefaultRole != "" {
-				def = o.DefaultRole
-			}
-			m.Roles = []string{def}
+			m.Roles = []string{rbac.EffectiveSettings(*t.e.rec, t.e.orgs[m.OrganizationID]).DefaultRole}
 		}
+		m.UpdatedAt = now
 		t.setMembership(m)
-		out = append(out, cloneMembership(m))
+		if err := fn(cloneMembership(m)); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // ---- group mappings ----
 
-func mappingOrder(a, b rbac.GroupMapping) int {
-	return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Source, b.Source), cmp.Compare(a.GroupID, b.GroupID))
-}
-
-func (t *tx) GroupMappings(ctx context.Context, org string) ([]rbac.GroupMapping, error) {
+func (t *tx) GroupMappings(ctx context.Context, q rbac.GroupMappingQuery, fn func(rbac.GroupMapping) error) error {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return err
 	}
-	out := []rbac.GroupMapping{}
-	for k := range t.e.mapsOf[org] {
-		out = append(out, t.e.mappings[k])
+	var ms []rbac.GroupMapping
+	keep := func(m rbac.GroupMapping) {
+		if (q.Role == "" || m.Role == q.Role) && q.Range.Contains(m.ID) {
+			ms = append(ms, m)
+		}
 	}
-	slices.SortFunc(out, mappingOrder)
-	return out, nil
+	if q.OrganizationID != "" {
+		for k := range t.e.mapsOf[q.OrganizationID] {
+			keep(t.e.mappings[k])
+		}
+	} else {
+		for _, m := range t.e.mappings {
+			keep(m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b rbac.GroupMapping) int {
+		if q.Range.Desc {
+			return cmp.Compare(b.ID, a.ID)
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return each(ms, q.Range.Limit, fn)
 }
 
 func (t *tx) PutGroupMapping(ctx context.Context, m rbac.GroupMapping) error {
@@ -848,43 +984,46 @@ func (t *tx) DeleteGroupMapping(ctx context.Context, org string, source rbac.Gro
 	return nil
 }
 
-func (t *tx) GroupMappingsTo(ctx context.Context, org, slug string) ([]rbac.GroupMapping, error) {
-	if err := t.check(false); err != nil {
-		return nil, err
-	}
-	out := []rbac.GroupMapping{}
-	if org == "" {
-		for _, m := range t.e.mappings {
-			if m.Role == slug {
-				out = append(out, m)
-			}
-		}
-	} else {
-		for k := range t.e.mapsOf[org] {
-			if m := t.e.mappings[k]; m.Role == slug {
-				out = append(out, m)
-			}
-		}
-	}
-	slices.SortFunc(out, mappingOrder)
-	return out, nil
-}
-
-func (t *tx) RepointGroupMappings(ctx context.Context, org, from, to string) ([]rbac.GroupMapping, error) {
+// repoint re-points (or deletes, when to is "") the mappings q selects.
+func (t *tx) repoint(q rbac.GroupMappingQuery, to string, now time.Time, fn func(rbac.GroupMapping) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
-	ms, _ := t.GroupMappingsTo(ctx, org, from)
+	ms, err := collect(func(f func(rbac.GroupMapping) error) error { return t.GroupMappings(context.Background(), q, f) })
+	if err != nil {
+		return err
+	}
 	for _, m := range ms {
 		k := mappingKey{m.OrganizationID, m.Source, m.GroupID}
 		if to == "" {
 			t.deleteMapping(k)
-			continue
+		} else {
+			n := m
+			n.Role, n.UpdatedAt = to, now
+			put(t, t.e.mappings, k, n)
 		}
-		m.Role = to
-		put(t, t.e.mappings, k, m)
+		if err := fn(m); err != nil {
+			return err
+		}
 	}
-	return ms, nil
+	return nil
+}
+
+func collect[T any](list func(fn func(T) error) error) ([]T, error) {
+	var out []T
+	err := list(func(x T) error { out = append(out, x); return nil })
+	return out, err
+}
+
+func (t *tx) RepointOrganizationRoleMappings(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.GroupMapping) error) error {
+	if org == "" {
+		return t.check(true)
+	}
+	return t.repoint(rbac.GroupMappingQuery{OrganizationID: org, Role: from}, to, now, fn)
+}
+
+func (t *tx) RepointEnvironmentRoleMappings(ctx context.Context, from, to string, now time.Time, fn func(rbac.GroupMapping) error) error {
+	return t.repoint(rbac.GroupMappingQuery{Role: from}, to, now, fn)
 }
 
 // ---- change feed ----

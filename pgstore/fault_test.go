@@ -286,14 +286,15 @@ func TestHammerTwoPools(t *testing.T) {
 				case 4:
 					// Delete some environment role other than member, held
 					// or not, with a replacement in case it is a default.
-					roles, err := svc.ListRoles(ctx, env)
+					page, err := svc.ListRoles(ctx, env, rbac.ListOptions{Limit: rbac.MaxLimit})
+					roles := page.Data
 					if err != nil {
 						t.Errorf("ListRoles: %v", err)
 						continue
 					}
 					for _, r := range roles {
 						if r.Slug != "member" {
-							_, err := svc.DeleteRole(ctx, env, r.Slug, rbac.DeleteOptions{Replacement: "member"})
+							_, err := svc.DeleteRole(ctx, env, r.Slug, rbac.DeleteOptions{ReplacementDefault: "member"})
 							if err != nil && !errors.Is(err, rbac.ErrNotFound) && !errors.Is(err, rbac.ErrInvalidRole) {
 								t.Errorf("DeleteRole %s: %v", r.Slug, err)
 							}
@@ -317,14 +318,15 @@ func TestHammerTwoPools(t *testing.T) {
 						t.Errorf("SetOrganizationDefaultRole: %v", err)
 					}
 				case 6:
-					rs, err := svc.ListOrganizationRoles(ctx, env, org)
+					page, err := svc.ListOrganizationRoles(ctx, env, org, rbac.ListOptions{Limit: rbac.MaxLimit})
+					rs := page.Data
 					if err != nil {
 						t.Errorf("ListOrganizationRoles: %v", err)
 						continue
 					}
 					for _, r := range rs {
 						if r.Type == rbac.OrganizationRole {
-							_, err := svc.DeleteOrganizationRole(ctx, env, org, r.Slug, rbac.DeleteOptions{Replacement: "member"})
+							_, err := svc.DeleteOrganizationRole(ctx, env, org, r.Slug, rbac.DeleteOptions{ReassignTo: "member"})
 							if err != nil && !errors.Is(err, rbac.ErrNotFound) {
 								t.Errorf("DeleteOrganizationRole %s: %v", r.Slug, err)
 							}

@@ -91,7 +91,7 @@ func takeSnapshot(tb testing.TB, pool *pgxpool.Pool, store *pgstore.Store, env s
 		tb.Fatal(err)
 	}
 	err = store.View(ctx, env, func(tx rbac.Tx) error {
-		roles, err := tx.Roles(ctx, "")
+		roles, err := tx.EnvironmentRoles(ctx)
 		for _, r := range roles {
 			sn.Roles = append(sn.Roles, r.Slug)
 		}
@@ -122,7 +122,7 @@ func checkInvariants(tb testing.TB, svc *rbac.Service, env string) int {
 	tb.Helper()
 	ctx := context.Background()
 	e := must[rbac.Environment](tb)(svc.GetEnvironment(ctx, env))
-	envRoles := must[[]rbac.Role](tb)(svc.ListRoles(ctx, env))
+	envRoles := must[rbac.Page[rbac.Role]](tb)(svc.ListRoles(ctx, env, rbac.ListOptions{Limit: rbac.MaxLimit})).Data
 	if !sameSet(e.PriorityOrder, slugs(envRoles)) {
 		tb.Errorf("environment order %v is not a permutation of %v", e.PriorityOrder, slugs(envRoles))
 	}
@@ -130,8 +130,8 @@ func checkInvariants(tb testing.TB, svc *rbac.Service, env string) int {
 		tb.Errorf("environment default %q is not an environment role", e.DefaultRole)
 	}
 	total := 0
-	for _, org := range must[[]rbac.Organization](tb)(svc.ListOrganizations(ctx, env, "", 0)) {
-		visible := slugs(must[[]rbac.Role](tb)(svc.ListOrganizationRoles(ctx, env, org.ID)))
+	for _, org := range allOrganizations(tb, svc, env) {
+		visible := slugs(must[rbac.Page[rbac.Role]](tb)(svc.ListOrganizationRoles(ctx, env, org.ID, rbac.ListOptions{Limit: rbac.MaxLimit})).Data)
 		st := must[rbac.Settings](tb)(svc.OrganizationSettings(ctx, env, org.ID))
 		if !sameSet(st.PriorityOrder, visible) {
 			tb.Errorf("organization %s: order %v is not a permutation of the visible roles %v", org.ID, st.PriorityOrder, visible)
@@ -139,8 +139,8 @@ func checkInvariants(tb testing.TB, svc *rbac.Service, env string) int {
 		if !slices.Contains(visible, st.DefaultRole) {
 			tb.Errorf("organization %s: default %q is not visible", org.ID, st.DefaultRole)
 		}
-		ms := must[[]rbac.Membership](tb)(svc.ListMemberships(ctx, env, rbac.MembershipFilter{OrganizationID: org.ID,
-			Statuses: []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}}))
+		ms := allMemberships(tb, svc, env, rbac.MembershipFilter{OrganizationID: org.ID,
+			Statuses: []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}})
 		total += len(ms)
 		for _, m := range ms {
 			if len(m.Roles) == 0 || (!e.MultipleRoles && len(m.Roles) != 1) {
@@ -169,4 +169,34 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b) && len(slices.Compact(a)) == len(a)
+}
+
+// allOrganizations lists every organization of env.
+func allOrganizations(tb testing.TB, svc *rbac.Service, env string) []rbac.Organization {
+	tb.Helper()
+	var out []rbac.Organization
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p := must[rbac.Page[rbac.Organization]](tb)(svc.ListOrganizations(context.Background(), env, opt))
+		out = append(out, p.Data...)
+		if p.After == "" {
+			return out
+		}
+		opt.After = p.After
+	}
+}
+
+// allMemberships lists every membership of env that f selects.
+func allMemberships(tb testing.TB, svc *rbac.Service, env string, f rbac.MembershipFilter) []rbac.Membership {
+	tb.Helper()
+	var out []rbac.Membership
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p := must[rbac.Page[rbac.Membership]](tb)(svc.ListMemberships(context.Background(), env, f, opt))
+		out = append(out, p.Data...)
+		if p.After == "" {
+			return out
+		}
+		opt.After = p.After
+	}
 }

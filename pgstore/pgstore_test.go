@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"sync"
@@ -136,22 +135,10 @@ func newStore(tb testing.TB) *pgstore.Store {
 	return newStoreOn(tb, sharedPool(tb), randomSchema())
 }
 
-// checksEnv sets the number of random sequences of the state machine on
-// PostgreSQL alone, where each costs seconds rather than milliseconds; it
-// takes precedence over RBAC_RAPID_CHECKS, and -rapid.checks over both.
-const checksEnv = "RBAC_POSTGRES_RAPID_CHECKS"
-
-// TestConformance runs the Store conformance suite against PostgreSQL.
+// TestConformance runs the Store conformance suite against PostgreSQL. A
+// random sequence of the state machine costs seconds here rather than
+// milliseconds: set their number with rapid's flag, -rapid.checks.
 func TestConformance(t *testing.T) {
 	sharedPool(t)
-	if v := os.Getenv(checksEnv); v != "" {
-		explicit := false
-		flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
-		if !explicit {
-			if err := flag.Set("rapid.checks", v); err != nil {
-				t.Fatalf("%s=%q: %v", checksEnv, v, err)
-			}
-		}
-	}
 	storetest.Run(t, func(t *testing.T) rbac.Store { return newStore(t) })
 }

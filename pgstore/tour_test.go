@@ -68,7 +68,7 @@ func TestTour(t *testing.T) {
 		t.Fatalf("revision moved from %d to %d on a failed call", before.Revision, after.Revision)
 	}
 
-	plan := must[rbac.DeletionPlan](t)(svc.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{Replacement: "member"}))
+	plan := must[rbac.DeletionPlan](t)(svc.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{ReplacementDefault: "member"}))
 	if want := []string{bob.ID, carol.ID}; !slices.Equal(plan.Memberships, sortedCopy(want)) {
 		t.Fatalf("reassigned %v, want %v", plan.Memberships, want)
 	}
@@ -90,7 +90,7 @@ func TestTour(t *testing.T) {
 	}
 
 	// Deleting the organization role moves its holder.
-	must[rbac.DeletionPlan](t)(svc.DeleteOrganizationRole(ctx, env, "acme", "org-billing", rbac.DeleteOptions{Replacement: "admin"}))
+	must[rbac.DeletionPlan](t)(svc.DeleteOrganizationRole(ctx, env, "acme", "org-billing", rbac.DeleteOptions{ReassignTo: "admin"}))
 	if a := must[rbac.Membership](t)(svc.GetMembership(ctx, env, alice.ID)); a.Role != "admin" {
 		t.Fatalf("alice after organization role deletion: %+v", a)
 	}
@@ -183,7 +183,7 @@ func TestDatabaseIntegrity(t *testing.T) {
 			return tx.PutRole(ctx, rbac.Role{Slug: "org-x", Name: "X", Type: rbac.EnvironmentRole})
 		}},
 		{"deleting a held role", func(tx rbac.Tx) error {
-			return tx.DeleteRole(ctx, "", "member")
+			return tx.DeleteEnvironmentRole(ctx, "member")
 		}},
 		{"default role of another organization", func(tx rbac.Tx) error {
 			o, err := tx.Organization(ctx, "globex")
@@ -194,7 +194,7 @@ func TestDatabaseIntegrity(t *testing.T) {
 			return tx.PutOrganization(ctx, o)
 		}},
 		{"grant of a missing permission", func(tx rbac.Tx) error {
-			r, err := tx.Role(ctx, "", "member")
+			r, err := tx.EnvironmentRole(ctx, "member")
 			if err != nil {
 				return err
 			}
@@ -246,7 +246,7 @@ func TestPanicRollsBack(t *testing.T) {
 	if _, err := svc.CreatePermission(wctx, "prod", rbac.PermissionInput{Slug: "read", Name: "Read"}); err != nil {
 		t.Fatalf("writer after a panic: %v", err)
 	}
-	if ps := must[[]rbac.Permission](t)(svc.ListPermissions(ctx, "prod")); len(ps) != 1 || ps[0].Slug != "read" {
+	if ps := must[rbac.Page[rbac.Permission]](t)(svc.ListPermissions(ctx, "prod", rbac.ListOptions{})).Data; len(ps) != 1 || ps[0].Slug != "read" {
 		t.Fatalf("permissions %+v, want only read", ps)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,8 @@ type tx struct {
 	// order's rows only when it changed.
 	envOrder      []string
 	envOrderKnown bool
+	// deleted is set once the transaction deleted its environment.
+	deleted bool
 }
 
 var _ rbac.Tx = (*tx)(nil)
@@ -97,6 +100,57 @@ func scope(org, slug string) string {
 	return ""
 }
 
+// where builds the conditions and arguments of a query.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// arg adds an argument and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return fmt.Sprintf("$%d", len(w.args))
+}
+
+func (w *where) and(cond string) { w.conds = append(w.conds, cond) }
+
+// sql returns " WHERE …" and the range's ORDER BY and LIMIT on column id.
+func (w *where) sql(id string, r rbac.Range) string {
+	if r.After != "" {
+		w.and(id + " > " + w.arg(r.After))
+	}
+	if r.Before != "" {
+		w.and(id + " < " + w.arg(r.Before))
+	}
+	q := " WHERE " + strings.Join(w.conds, " AND ") + " ORDER BY " + id
+	if r.Desc {
+		q += " DESC"
+	}
+	if r.Limit > 0 {
+		q += " LIMIT " + w.arg(r.Limit)
+	}
+	return q
+}
+
+// each runs q and calls fn with each row scanned by scan.
+func each[T any](ctx context.Context, t *tx, q string, args []any, scan pgx.RowToFunc[T], fn func(T) error) error {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return fail(err)
+		}
+		if err := fn(x); err != nil {
+			return err
+		}
+	}
+	return fail(rows.Err())
+}
+
 // ---- environment ----
 
 func (t *tx) Environment(ctx context.Context) (rbac.Environment, error) {
@@ -149,6 +203,25 @@ func (t *tx) PutEnvironment(ctx context.Context, e rbac.Environment) error {
 	return nil
 }
 
+// DeleteEnvironment is one statement: everything of the environment goes
+// by ON DELETE CASCADE, but for the memberships and mappings, which hang
+// from organizations, deleted first.
+func (t *tx) DeleteEnvironment(ctx context.Context) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(t.sql(`DELETE FROM $s.memberships WHERE env = $1`), t.env)
+	b.Queue(t.sql(`DELETE FROM $s.group_mappings WHERE env = $1`), t.env)
+	b.Queue(t.sql(`DELETE FROM $s.organizations WHERE env = $1`), t.env)
+	b.Queue(t.sql(`DELETE FROM $s.environments WHERE id = $1`), t.env)
+	if err := fail(t.tx.SendBatch(ctx, b).Close()); err != nil {
+		return err
+	}
+	t.deleted, t.envOrderKnown = true, false
+	return nil
+}
+
 // ---- permissions ----
 
 const permissionColumns = `slug, id, name, description, system, created_at, updated_at`
@@ -175,16 +248,13 @@ func (t *tx) Permission(ctx context.Context, slug string) (rbac.Permission, erro
 	return p, fail(err)
 }
 
-func (t *tx) Permissions(ctx context.Context) ([]rbac.Permission, error) {
+func (t *tx) Permissions(ctx context.Context, r rbac.Range, fn func(rbac.Permission) error) error {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return err
 	}
-	rows, err := t.query(ctx, `SELECT `+permissionColumns+` FROM $s.permissions WHERE env = $1 ORDER BY slug`, t.env)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := pgx.CollectRows(rows, scanPermission)
-	return nonNil(ps), fail(err)
+	w := &where{}
+	w.and("env = " + w.arg(t.env))
+	return each(ctx, t, `SELECT `+permissionColumns+` FROM $s.permissions`+w.sql("id", r), w.args, scanPermission, fn)
 }
 
 func (t *tx) PutPermission(ctx context.Context, p rbac.Permission) error {
@@ -200,38 +270,41 @@ func (t *tx) PutPermission(ctx context.Context, p rbac.Permission) error {
 	return err
 }
 
-// DeletePermission is two statements: read the roles that grant the
-// permission (as they will be), then delete it, which removes it from every
-// role through ON DELETE CASCADE.
-func (t *tx) DeletePermission(ctx context.Context, slug string) ([]rbac.Role, error) {
+// DeletePermission is two statements: move the updated_at of the roles
+// that grant the permission, returning them, then delete it, which removes
+// it from every role through ON DELETE CASCADE.
+func (t *tx) DeletePermission(ctx context.Context, slug string, now time.Time, fn func(rbac.Role) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
-	rows, err := t.query(ctx, `SELECT `+roleColumns+`
-		FROM $s.role_permissions g JOIN $s.roles r ON r.env = g.env AND r.scope = g.role_scope AND r.slug = g.role_slug
-		WHERE g.env = $1 AND g.permission = $2
-		ORDER BY r.scope, r.slug`, t.env, slug)
+	rows, err := t.query(ctx, `UPDATE $s.roles r SET updated_at = $3
+		FROM $s.role_permissions g
+		WHERE g.env = $1 AND g.permission = $2 AND r.env = g.env AND r.scope = g.role_scope AND r.slug = g.role_slug
+		RETURNING `+roleColumns, t.env, slug, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	roles, err := pgx.CollectRows(rows, scanRole)
 	if err != nil {
-		return nil, fail(err)
+		return fail(err)
 	}
 	tag, err := t.exec(ctx, `DELETE FROM $s.permissions WHERE env = $1 AND slug = $2`, t.env, slug)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return nil, notFound("permission %q", slug)
+		return notFound("permission %q", slug)
 	}
-	if len(roles) == 0 {
-		return nil, nil
+	slices.SortFunc(roles, func(a, b rbac.Role) int {
+		return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Slug, b.Slug))
+	})
+	for _, r := range roles {
+		r.Permissions = nonNil(slices.DeleteFunc(r.Permissions, func(p string) bool { return p == slug }))
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
-	for i := range roles {
-		roles[i].Permissions = nonNil(slices.DeleteFunc(roles[i].Permissions, func(p string) bool { return p == slug }))
-	}
-	return roles, nil
+	return nil
 }
 
 // ---- roles ----
@@ -252,7 +325,20 @@ func scanRole(row pgx.CollectableRow) (rbac.Role, error) {
 	return r, err
 }
 
-func (t *tx) Role(ctx context.Context, org, slug string) (rbac.Role, error) {
+func (t *tx) EnvironmentRole(ctx context.Context, slug string) (rbac.Role, error) {
+	return t.role(ctx, "", slug)
+}
+
+func (t *tx) OrganizationRole(ctx context.Context, org, slug string) (rbac.Role, error) {
+	if org == "" {
+		return rbac.Role{}, notFound("role %q of organization %q", slug, org)
+	}
+	return t.role(ctx, org, slug)
+}
+
+// role reads a role of a scope: "" for environment roles, else an
+// organization id.
+func (t *tx) role(ctx context.Context, org, slug string) (rbac.Role, error) {
 	if err := t.check(false); err != nil {
 		return rbac.Role{}, err
 	}
@@ -267,7 +353,26 @@ func (t *tx) Role(ctx context.Context, org, slug string) (rbac.Role, error) {
 	return r, fail(err)
 }
 
-func (t *tx) Roles(ctx context.Context, org string) ([]rbac.Role, error) {
+func (t *tx) EnvironmentRoles(ctx context.Context) ([]rbac.Role, error) { return t.roles(ctx, "") }
+
+func (t *tx) OrganizationRoles(ctx context.Context, org string) ([]rbac.Role, error) {
+	if org == "" {
+		return []rbac.Role{}, t.check(false)
+	}
+	return t.roles(ctx, org)
+}
+
+// EachOrganizationRole is one query.
+func (t *tx) EachOrganizationRole(ctx context.Context, fn func(rbac.Role) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	return each(ctx, t, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
+		[]any{t.env}, scanRole, fn)
+}
+
+// roles lists the roles of a scope.
+func (t *tx) roles(ctx context.Context, org string) ([]rbac.Role, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
@@ -299,7 +404,18 @@ func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
 	return fail(t.tx.SendBatch(ctx, b).Close())
 }
 
-func (t *tx) DeleteRole(ctx context.Context, org, slug string) error {
+func (t *tx) DeleteEnvironmentRole(ctx context.Context, slug string) error {
+	return t.deleteRole(ctx, "", slug)
+}
+
+func (t *tx) DeleteOrganizationRole(ctx context.Context, org, slug string) error {
+	if org == "" {
+		return notFound("role %q of organization %q", slug, org)
+	}
+	return t.deleteRole(ctx, org, slug)
+}
+
+func (t *tx) deleteRole(ctx context.Context, org, slug string) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
@@ -315,13 +431,17 @@ func (t *tx) DeleteRole(ctx context.Context, org, slug string) error {
 
 // ---- organizations ----
 
-const organizationColumns = `o.id, o.name, coalesce(o.default_role, ''), o.created_at, o.updated_at,
+const organizationColumns = `o.id, o.name, coalesce(o.external_id, ''), o.metadata, coalesce(o.default_role, ''),
+	o.created_at, o.updated_at,
 	ARRAY(SELECT x.role_slug FROM $s.organization_order x WHERE x.env = o.env AND x.org_id = o.id ORDER BY x.position)`
 
 func scanOrganization(row pgx.CollectableRow) (rbac.Organization, error) {
 	var o rbac.Organization
-	err := row.Scan(&o.ID, &o.Name, &o.DefaultRole, &o.CreatedAt, &o.UpdatedAt, &o.PriorityOrder)
+	err := row.Scan(&o.ID, &o.Name, &o.ExternalID, &o.Metadata, &o.DefaultRole, &o.CreatedAt, &o.UpdatedAt, &o.PriorityOrder)
 	o.CreatedAt, o.UpdatedAt = utc(o.CreatedAt), utc(o.UpdatedAt)
+	if len(o.Metadata) == 0 {
+		o.Metadata = nil
+	}
 	if len(o.PriorityOrder) == 0 {
 		o.PriorityOrder = nil
 		if o.DefaultRole != "" {
@@ -346,21 +466,29 @@ func (t *tx) Organization(ctx context.Context, id string) (rbac.Organization, er
 	return o, fail(err)
 }
 
-func (t *tx) Organizations(ctx context.Context, after string, limit int) ([]rbac.Organization, error) {
+func (t *tx) OrganizationByExternalID(ctx context.Context, externalID string) (rbac.Organization, error) {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return rbac.Organization{}, err
 	}
-	var lim any // NULL: no limit
-	if limit > 0 {
-		lim = limit
-	}
-	rows, err := t.query(ctx, `SELECT `+organizationColumns+` FROM $s.organizations o
-		WHERE o.env = $1 AND o.id > $2 ORDER BY o.id LIMIT $3`, t.env, after, lim)
+	rows, err := t.query(ctx, `SELECT `+organizationColumns+` FROM $s.organizations o WHERE o.env = $1 AND o.external_id = $2`,
+		t.env, externalID)
 	if err != nil {
-		return nil, err
+		return rbac.Organization{}, err
 	}
-	os, err := pgx.CollectRows(rows, scanOrganization)
-	return nonNil(os), fail(err)
+	o, err := pgx.CollectExactlyOneRow(rows, scanOrganization)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, notFound("organization with external id %q", externalID)
+	}
+	return o, fail(err)
+}
+
+func (t *tx) Organizations(ctx context.Context, r rbac.Range, fn func(rbac.Organization) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	w := &where{}
+	w.and("o.env = " + w.arg(t.env))
+	return each(ctx, t, `SELECT `+organizationColumns+` FROM $s.organizations o`+w.sql("o.id", r), w.args, scanOrganization, fn)
 }
 
 func nullable(s string) *string {
@@ -375,11 +503,16 @@ func (t *tx) PutOrganization(ctx context.Context, o rbac.Organization) error {
 		return err
 	}
 	b := &pgx.Batch{}
-	b.Queue(t.sql(`INSERT INTO $s.organizations (env, id, name, default_role, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, default_role = excluded.default_role,
+	md := o.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	b.Queue(t.sql(`INSERT INTO $s.organizations (env, id, name, external_id, metadata, default_role, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, external_id = excluded.external_id,
+			metadata = excluded.metadata, default_role = excluded.default_role,
 			created_at = excluded.created_at, updated_at = excluded.updated_at`),
-		t.env, o.ID, o.Name, nullable(o.DefaultRole), o.CreatedAt, o.UpdatedAt)
+		t.env, o.ID, o.Name, nullable(o.ExternalID), md, nullable(o.DefaultRole), o.CreatedAt, o.UpdatedAt)
 	b.Queue(t.sql(`DELETE FROM $s.organization_order WHERE env = $1 AND org_id = $2`), t.env, o.ID)
 	if len(o.PriorityOrder) > 0 {
 		b.Queue(t.sql(`INSERT INTO $s.organization_order (env, org_id, position, role_slug)
@@ -438,31 +571,37 @@ func (t *tx) OrganizationsWithDefault(ctx context.Context, slug string) ([]strin
 }
 
 // AppendToOrganizationOrders is one statement.
-func (t *tx) AppendToOrganizationOrders(ctx context.Context, slug string) ([]string, error) {
+func (t *tx) AppendToOrganizationOrders(ctx context.Context, slug string, now time.Time) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
-	ids, err := t.strings(ctx, `INSERT INTO $s.organization_order (env, org_id, position, role_slug)
-		SELECT o.env, o.id, coalesce((SELECT max(x.position) FROM $s.organization_order x
-			WHERE x.env = o.env AND x.org_id = o.id), 0) + 1, $2
-		FROM $s.organizations o WHERE o.env = $1 AND o.default_role IS NOT NULL
-		RETURNING org_id`, t.env, slug)
-	slices.Sort(ids)
-	return ids, err
+	_, err := t.exec(ctx, `WITH added AS (
+			INSERT INTO $s.organization_order (env, org_id, position, role_slug)
+			SELECT o.env, o.id, coalesce((SELECT max(x.position) FROM $s.organization_order x
+				WHERE x.env = o.env AND x.org_id = o.id), 0) + 1, $2
+			FROM $s.organizations o WHERE o.env = $1 AND o.default_role IS NOT NULL
+			RETURNING org_id)
+		UPDATE $s.organizations o SET updated_at = $3 FROM added WHERE o.env = $1 AND o.id = added.org_id`,
+		t.env, slug, now)
+	return err
 }
 
-// RemoveFromOrganizations is one statement.
-func (t *tx) RemoveFromOrganizations(ctx context.Context, slug, replacement string) ([]string, error) {
+// RemoveFromOrganizationOrders is one statement.
+func (t *tx) RemoveFromOrganizationOrders(ctx context.Context, slug, replacement string, now time.Time) ([]string, error) {
 	if err := t.check(true); err != nil {
 		return nil, err
 	}
-	ids, err := t.strings(ctx, `WITH gone AS (
-			DELETE FROM $s.organization_order WHERE env = $1 AND role_scope = '' AND role_slug = $2)
-		UPDATE $s.organizations SET default_role = $3
-		WHERE env = $1 AND default_role = $2
-		RETURNING id`, t.env, slug, nullable(replacement))
-	slices.Sort(ids)
-	return ids, err
+	return t.strings(ctx, `WITH gone AS (
+			DELETE FROM $s.organization_order WHERE env = $1 AND role_scope = '' AND role_slug = $2
+			RETURNING org_id),
+		replaced AS (SELECT id FROM $s.organizations WHERE env = $1 AND default_role = $2),
+		touched AS (SELECT org_id AS id FROM gone UNION SELECT id FROM replaced),
+		up AS (
+			UPDATE $s.organizations o
+			SET default_role = CASE WHEN o.default_role = $2 THEN $3 ELSE o.default_role END, updated_at = $4
+			FROM touched WHERE o.env = $1 AND o.id = touched.id
+			RETURNING o.id)
+		SELECT id FROM replaced ORDER BY id`, t.env, slug, nullable(replacement), now)
 }
 
 // ---- memberships ----
@@ -509,45 +648,40 @@ func (t *tx) MembershipOf(ctx context.Context, org, user string) (rbac.Membershi
 		FROM $s.memberships m WHERE m.env = $1 AND m.org_id = $2 AND m.user_id = $3`, t.env, org, user)
 }
 
-func (t *tx) Memberships(ctx context.Context, f rbac.MembershipFilter) ([]rbac.Membership, error) {
+func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rbac.Membership) error) error {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return err
 	}
-	q := `SELECT ` + membershipColumns + `, ` + membershipRoles + ` FROM $s.memberships m WHERE m.env = $1`
-	args := []any{t.env}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+	w := &where{}
+	w.and("m.env = " + w.arg(t.env))
+	if q.OrganizationID != "" {
+		w.and("m.org_id = " + w.arg(q.OrganizationID))
 	}
-	if f.OrganizationID != "" {
-		q += ` AND m.org_id = ` + arg(f.OrganizationID)
+	if q.UserID != "" {
+		w.and("m.user_id = " + w.arg(q.UserID))
 	}
-	if f.UserID != "" {
-		q += ` AND m.user_id = ` + arg(f.UserID)
-	}
-	if len(f.Statuses) > 0 {
-		st := make([]string, len(f.Statuses))
-		for i, s := range f.Statuses {
+	if len(q.Statuses) > 0 {
+		st := make([]string, len(q.Statuses))
+		for i, s := range q.Statuses {
 			st[i] = string(s)
 		}
-		q += ` AND m.status = ANY(` + arg(st) + `::text[])`
+		w.and("m.status = ANY(" + w.arg(st) + "::text[])")
 	}
-	if f.After != "" {
-		q += ` AND m.id > ` + arg(f.After)
+	if q.Role != "" {
+		// An organization role slug names the role of the membership's
+		// own organization.
+		sc := "''"
+		if rbac.IsOrganizationRoleSlug(q.Role) {
+			sc = "m.org_id"
+		}
+		w.and(`EXISTS (SELECT 1 FROM $s.membership_roles x WHERE x.env = m.env AND x.membership_id = m.id
+			AND x.role_scope = ` + sc + ` AND x.role_slug = ` + w.arg(q.Role) + `)`)
 	}
-	if f.MultipleRoles {
-		q += ` AND (SELECT count(*) FROM $s.membership_roles r WHERE r.env = m.env AND r.membership_id = m.id) > 1`
+	if q.MultipleRoles {
+		w.and("(SELECT count(*) FROM $s.membership_roles r WHERE r.env = m.env AND r.membership_id = m.id) > 1")
 	}
-	q += ` ORDER BY m.id`
-	if f.Limit > 0 {
-		q += ` LIMIT ` + arg(f.Limit)
-	}
-	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := pgx.CollectRows(rows, scanMembership)
-	return nonNil(ms), fail(err)
+	return each(ctx, t, `SELECT `+membershipColumns+`, `+membershipRoles+` FROM $s.memberships m`+w.sql("m.id", q.Range),
+		w.args, scanMembership, fn)
 }
 
 // PutMembership is one statement. The database refuses a second membership
@@ -598,28 +732,28 @@ func (t *tx) DeleteMembership(ctx context.Context, id string) error {
 	return nil
 }
 
-func (t *tx) RoleHolders(ctx context.Context, org, slug string) ([]string, error) {
-	if err := t.check(false); err != nil {
-		return nil, err
-	}
-	return t.strings(ctx, `SELECT membership_id FROM $s.membership_roles
-		WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND ($4 = '' OR org_id = $4)
-		ORDER BY membership_id`, t.env, scope(org, slug), slug, org)
-}
-
-// byID sorts memberships by id: the bulk statements leave the sorting to
-// Go, which does it in memory whatever the server's work_mem.
-func byID(ms []rbac.Membership) []rbac.Membership {
+// eachByID sorts memberships by id and hands them to fn: the bulk
+// statements leave the sorting to Go, which does it in memory whatever the
+// server's work_mem.
+func eachByID(ms []rbac.Membership, fn func(rbac.Membership) error) error {
 	slices.SortFunc(ms, func(a, b rbac.Membership) int { return cmp.Compare(a.ID, b.ID) })
-	return nonNil(ms)
+	for _, m := range ms {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// ReplaceRole is one statement. A holder that does not hold to yet has its
-// row rewritten in place (an UPDATE, cheaper than a delete and an insert);
-// one that does loses the row of from.
-func (t *tx) ReplaceRole(ctx context.Context, org, from, to string) ([]rbac.Membership, error) {
+// ReplaceOrganizationRole is one statement. A holder that does not hold to
+// yet has its row rewritten in place (an UPDATE, cheaper than a delete and
+// an insert); one that does loses the row of from.
+func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
+	}
+	if org == "" {
+		return nil
 	}
 	rows, err := t.query(ctx, `WITH moved AS (
 			UPDATE $s.membership_roles r SET role_slug = $5
@@ -634,25 +768,31 @@ func (t *tx) ReplaceRole(ctx context.Context, org, from, to string) ([]rbac.Memb
 					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug = $5)
 			RETURNING r.membership_id),
 		changed AS (SELECT membership_id FROM moved UNION ALL SELECT membership_id FROM merged)
-		SELECT `+membershipColumns+`,
+		UPDATE $s.memberships m SET updated_at = $6
+		FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
+		RETURNING `+membershipColumns+`,
 			ARRAY(SELECT r.role_slug FROM $s.membership_roles r
 				WHERE r.env = m.env AND r.membership_id = m.id AND r.role_slug <> $3 AND r.role_slug <> $5
-				UNION ALL SELECT $5)
-		FROM changed JOIN $s.memberships m ON m.env = $1 AND m.id = changed.membership_id`,
-		t.env, scope(org, from), from, org, to)
+				UNION ALL SELECT $5)`,
+		t.env, scope(org, from), from, org, to, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ms, err := pgx.CollectRows(rows, scanMembership)
-	return byID(ms), fail(err)
+	if err != nil {
+		return fail(err)
+	}
+	return eachByID(ms, fn)
 }
 
-// RemoveRole is one statement: a holder with no other role has its row
-// rewritten in place to its organization's effective default; one with
-// other roles loses the row.
-func (t *tx) RemoveRole(ctx context.Context, slug string) ([]rbac.Membership, error) {
+// RemoveEnvironmentRole is one statement: a holder with no other role has
+// its row rewritten in place to its organization's effective default (the
+// organization's own default if it has one, else the environment's: the
+// rule of rbac.EffectiveSettings, in SQL); one with other roles loses the
+// row.
+func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
 	rows, err := t.query(ctx, `WITH sole AS (
 			UPDATE $s.membership_roles r SET role_slug = coalesce(o.default_role, e.default_role)
@@ -670,13 +810,17 @@ func (t *tx) RemoveRole(ctx context.Context, slug string) ([]rbac.Membership, er
 			RETURNING r.membership_id, ARRAY(SELECT x.role_slug FROM $s.membership_roles x
 				WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2) AS roles),
 		changed AS (SELECT * FROM sole UNION ALL SELECT * FROM shared)
-		SELECT `+membershipColumns+`, changed.roles
-		FROM changed JOIN $s.memberships m ON m.env = $1 AND m.id = changed.membership_id`, t.env, slug)
+		UPDATE $s.memberships m SET updated_at = $3
+		FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
+		RETURNING `+membershipColumns+`, changed.roles`, t.env, slug, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ms, err := pgx.CollectRows(rows, scanMembership)
-	return byID(ms), fail(err)
+	if err != nil {
+		return fail(err)
+	}
+	return eachByID(ms, fn)
 }
 
 // ---- group mappings ----
@@ -690,29 +834,19 @@ func scanMapping(row pgx.CollectableRow) (rbac.GroupMapping, error) {
 	return m, err
 }
 
-func mappingOrder(a, b rbac.GroupMapping) int {
-	return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.Source, b.Source), cmp.Compare(a.GroupID, b.GroupID))
-}
-
-func (t *tx) mappings(ctx context.Context, q string, args ...any) ([]rbac.GroupMapping, error) {
-	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := pgx.CollectRows(rows, scanMapping)
-	if err != nil {
-		return nil, fail(err)
-	}
-	slices.SortFunc(ms, mappingOrder)
-	return nonNil(ms), nil
-}
-
-func (t *tx) GroupMappings(ctx context.Context, org string) ([]rbac.GroupMapping, error) {
+func (t *tx) GroupMappings(ctx context.Context, q rbac.GroupMappingQuery, fn func(rbac.GroupMapping) error) error {
 	if err := t.check(false); err != nil {
-		return nil, err
+		return err
 	}
-	return t.mappings(ctx, `SELECT `+mappingColumns+` FROM $s.group_mappings g
-		WHERE g.env = $1 AND g.org_id = $2 ORDER BY g.source, g.group_id`, t.env, org)
+	w := &where{}
+	w.and("g.env = " + w.arg(t.env))
+	if q.OrganizationID != "" {
+		w.and("g.org_id = " + w.arg(q.OrganizationID))
+	}
+	if q.Role != "" {
+		w.and("g.role_slug = " + w.arg(q.Role))
+	}
+	return each(ctx, t, `SELECT `+mappingColumns+` FROM $s.group_mappings g`+w.sql("g.id", q.Range), w.args, scanMapping, fn)
 }
 
 func (t *tx) PutGroupMapping(ctx context.Context, m rbac.GroupMapping) error {
@@ -742,35 +876,58 @@ func (t *tx) DeleteGroupMapping(ctx context.Context, org string, source rbac.Gro
 	return nil
 }
 
-func (t *tx) GroupMappingsTo(ctx context.Context, org, slug string) ([]rbac.GroupMapping, error) {
-	if err := t.check(false); err != nil {
-		return nil, err
+// RepointOrganizationRoleMappings is one statement.
+func (t *tx) RepointOrganizationRoleMappings(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.GroupMapping) error) error {
+	if err := t.check(true); err != nil {
+		return err
 	}
-	return t.mappings(ctx, `SELECT `+mappingColumns+` FROM $s.group_mappings g
-		WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)`,
-		t.env, scope(org, slug), slug, org)
+	if org == "" {
+		return nil
+	}
+	return t.repoint(ctx, org, from, to, now, fn)
 }
 
-// RepointGroupMappings is one statement.
-func (t *tx) RepointGroupMappings(ctx context.Context, org, from, to string) ([]rbac.GroupMapping, error) {
+// RepointEnvironmentRoleMappings is one statement.
+func (t *tx) RepointEnvironmentRoleMappings(ctx context.Context, from, to string, now time.Time, fn func(rbac.GroupMapping) error) error {
 	if err := t.check(true); err != nil {
-		return nil, err
+		return err
 	}
-	var ms []rbac.GroupMapping
+	return t.repoint(ctx, "", from, to, now, fn)
+}
+
+// repoint re-points or deletes the mappings of org ("" for every
+// organization) that target from, and hands them to fn as they were
+// (role and time of the last change included), by id.
+func (t *tx) repoint(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.GroupMapping) error) error {
+	var rows pgx.Rows
 	var err error
 	if to == "" {
-		ms, err = t.mappings(ctx, `DELETE FROM $s.group_mappings g
+		rows, err = t.query(ctx, `DELETE FROM $s.group_mappings g
 			WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)
 			RETURNING `+mappingColumns, t.env, scope(org, from), from, org)
 	} else {
-		ms, err = t.mappings(ctx, `UPDATE $s.group_mappings g SET role_slug = $5
-			WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)
-			RETURNING `+mappingColumns, t.env, scope(org, from), from, org, to)
+		rows, err = t.query(ctx, `WITH old AS (
+				SELECT `+mappingColumns+` FROM $s.group_mappings g
+				WHERE g.env = $1 AND g.role_scope = $2 AND g.role_slug = $3 AND ($4 = '' OR g.org_id = $4)),
+			up AS (
+				UPDATE $s.group_mappings g SET role_slug = $5, updated_at = $6
+				FROM old WHERE g.env = $1 AND g.id = old.id AND g.org_id = old.org_id)
+			SELECT * FROM old`, t.env, scope(org, from), from, org, to, now)
 	}
-	for i := range ms {
-		ms[i].Role = from // as they were before
+	if err != nil {
+		return err
 	}
-	return ms, err
+	ms, err := pgx.CollectRows(rows, scanMapping)
+	if err != nil {
+		return fail(err)
+	}
+	slices.SortFunc(ms, func(a, b rbac.GroupMapping) int { return cmp.Compare(a.ID, b.ID) })
+	for _, m := range ms {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ---- change feed ----
@@ -780,6 +937,12 @@ func (t *tx) RepointGroupMappings(ctx context.Context, org, from, to string) ([]
 // commits.
 func (t *tx) Publish(ctx context.Context, revision int64, events []rbac.Event) error {
 	if err := t.check(true); err != nil {
+		return err
+	}
+	if t.deleted {
+		// The environment and its changes are gone: only the notice goes
+		// out, and followers find the environment missing.
+		_, err := t.exec(ctx, `SELECT pg_notify($1, $2)`, t.s.q.channel, notice(t.env, revision))
 		return err
 	}
 	c := rbac.ChangeOf(t.env, revision, events)

@@ -102,10 +102,10 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			return second(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "read", Name: "N"}))
 		}, conflict(rbac.CodePermissionSlugConflict)},
 		{"UpdatePermission/empty name", func() error {
-			return second(s.UpdatePermission(ctx, "prod", "read", rbac.Update{Name: rbac.Ptr("")}))
+			return second(s.UpdatePermission(ctx, "prod", "read", rbac.PermissionUpdate{Name: rbac.Ptr("")}))
 		}, errInvalid("name")},
 		{"UpdatePermission/missing", func() error {
-			return second(s.UpdatePermission(ctx, "prod", "ghost", rbac.Update{Name: rbac.Ptr("N")}))
+			return second(s.UpdatePermission(ctx, "prod", "ghost", rbac.PermissionUpdate{Name: rbac.Ptr("N")}))
 		}, notFound(rbac.CodePermissionNotFound)},
 		{"DeletePermission/missing", func() error { return second(s.DeletePermission(ctx, "prod", "ghost", rbac.DeleteOptions{})) }, notFound(rbac.CodePermissionNotFound)},
 		{"DeletePermission/system", func() error { return second(s.DeletePermission(ctx, "prod", "audit", rbac.DeleteOptions{})) }, conflict(rbac.CodeSystemPermission)},
@@ -140,14 +140,14 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		{"DeleteRole/default without replacement", func() error { return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{})) },
 			&expErr{Kind: rbac.KindReplacementRequired, Code: rbac.CodeReplacementRequired, Orgs: []string{"acme", "globex"}, EnvDefault: true}},
 		{"DeleteRole/replacement is itself", func() error {
-			return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{Replacement: "member"}))
-		}, errBadReplacement()},
+			return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{ReplacementDefault: "member"}))
+		}, errBadReplacement("replacement_default")},
 		{"DeleteRole/replacement is an organization role", func() error {
-			return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{Replacement: "org-billing"}))
-		}, errBadReplacement()},
+			return second(s.DeleteRole(ctx, "prod", "member", rbac.DeleteOptions{ReplacementDefault: "org-billing"}))
+		}, errBadReplacement("replacement_default")},
 		{"DeleteRole/replacement missing", func() error {
-			return second(s.DeleteRole(ctx, "prod", "viewer", rbac.DeleteOptions{Replacement: "ghost"}))
-		}, errBadReplacement()},
+			return second(s.DeleteRole(ctx, "prod", "viewer", rbac.DeleteOptions{ReplacementDefault: "ghost"}))
+		}, errBadReplacement("replacement_default")},
 
 		// Organizations (1.7, 7.2).
 		{"CreateOrganization/space in id", func() error { return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "a b"})) }, errInvalid("id")},
@@ -206,10 +206,10 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{}))
 		}, conflict(rbac.CodeRoleHasAssignments)},
 		{"DeleteOrganizationRole/replacement of another organization", func() error {
-			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{Replacement: "org-ops"}))
-		}, errBadReplacement()},
+			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReassignTo: "org-ops"}))
+		}, errBadReplacement("reassign_to")},
 		{"DeleteOrganizationRole/environment role", func() error {
-			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "admin", rbac.DeleteOptions{Replacement: "viewer"}))
+			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "admin", rbac.DeleteOptions{ReassignTo: "viewer"}))
 		}, notFound(rbac.CodeRoleNotFound)},
 
 		// Memberships (8.1, 8.2, 8.4, 8.5).
@@ -244,9 +244,11 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		{"DeleteMembership/missing", func() error { return s.DeleteMembership(ctx, "prod", "om_ghost") }, notFound(rbac.CodeMembershipNotFound)},
 		{"DeleteMembership/missing environment", func() error { return s.DeleteMembership(ctx, "staging", active.ID) }, notFound(rbac.CodeEnvironmentNotFound)},
 		{"ListMemberships/unknown status", func() error {
-			return second(s.ListMemberships(ctx, "prod", rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{"gone"}}))
+			return second(s.ListMemberships(ctx, "prod", rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{"gone"}}, rbac.ListOptions{}))
 		}, errInvalid("statuses")},
-		{"ListMemberships/negative limit", func() error { return second(s.ListMemberships(ctx, "prod", rbac.MembershipFilter{Limit: -1})) }, errInvalid("limit")},
+		{"ListMemberships/negative limit", func() error {
+			return second(s.ListMemberships(ctx, "prod", rbac.MembershipFilter{}, rbac.ListOptions{Limit: -1}))
+		}, errInvalid("limit")},
 		{"Claims/no membership", func() error { return second(s.Claims(ctx, "prod", "globex", "u1")) }, notFound(rbac.CodeMembershipNotFound)},
 
 		// Group mappings and sync (10.1).

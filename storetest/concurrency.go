@@ -139,10 +139,10 @@ func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 					}
 				}
 				dropRole(or.Slug)
-				_, err = s.DeleteOrganizationRole(ctx, "prod", org, or.Slug, rbac.DeleteOptions{Replacement: "viewer"})
+				_, err = s.DeleteOrganizationRole(ctx, "prod", org, or.Slug, rbac.DeleteOptions{ReassignTo: "viewer"})
 				must("DeleteOrganizationRole", err)
 				dropRole(env)
-				_, err = s.DeleteRole(ctx, "prod", env, rbac.DeleteOptions{Replacement: "member"})
+				_, err = s.DeleteRole(ctx, "prod", env, rbac.DeleteOptions{ReplacementDefault: "member"})
 				must("DeleteRole", err)
 			}
 		}()
@@ -200,7 +200,9 @@ func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 				if _, err := s.Can(ctx, "prod", org, user, "read"); err != nil {
 					errorf("Can: %v", err)
 				}
-				rs, err := s.ListOrganizationRoles(ctx, "prod", org)
+				rs, err := all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) {
+					return s.ListOrganizationRoles(ctx, "prod", org, o)
+				})
 				if err != nil {
 					errorf("ListOrganizationRoles: %v", err)
 				}
@@ -209,12 +211,12 @@ func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 						errorf("ListOrganizationRoles(%s) lists %+v (I6)", org, x)
 					}
 				}
-				if _, err := s.ListMemberships(ctx, "prod", rbac.MembershipFilter{OrganizationID: org}); err != nil {
+				if _, err := s.ListMemberships(ctx, "prod", rbac.MembershipFilter{OrganizationID: org}, rbac.ListOptions{}); err != nil {
 					errorf("ListMemberships: %v", err)
 				}
 				// One read-only transaction is one consistent snapshot.
 				err = store.View(ctx, "prod", func(tx rbac.Tx) error {
-					bad, err := SnapshotInvariants(ctx, tx)
+					bad, err := snapshotInvariants(ctx, tx)
 					if err != nil {
 						return err
 					}
@@ -268,17 +270,17 @@ func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Logf("%d memberships, %d snapshots checked while writing", len(got), snapshots.Load())
 }
 
-// SnapshotInvariants checks SPEC §14 I1–I3, I5 and I7 on the records of
+// snapshotInvariants checks invariants I1–I3, I5 and I7 on the records of
 // one transaction, as a Store returns them, and mappings' targets (10.1).
 // It returns one line per violation.
-func SnapshotInvariants(ctx context.Context, tx rbac.Tx) ([]string, error) {
+func snapshotInvariants(ctx context.Context, tx rbac.Tx) ([]string, error) {
 	var bad []string
 	add := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	env, err := tx.Environment(ctx)
 	if err != nil {
 		return nil, err
 	}
-	envRoles, err := tx.Roles(ctx, "")
+	envRoles, err := tx.EnvironmentRoles(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -294,12 +296,12 @@ func SnapshotInvariants(ctx context.Context, tx rbac.Tx) ([]string, error) {
 	if !isPermutation(env.PriorityOrder, envSlugs) {
 		add("environment order %v is not a permutation of %v (I3)", env.PriorityOrder, envSlugs)
 	}
-	orgs, err := tx.Organizations(ctx, "", 0)
+	orgs, err := collect(func(fn func(rbac.Organization) error) error { return tx.Organizations(ctx, rbac.Range{}, fn) })
 	if err != nil {
 		return nil, err
 	}
 	for _, o := range orgs {
-		own, err := tx.Roles(ctx, o.ID)
+		own, err := tx.OrganizationRoles(ctx, o.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -321,7 +323,9 @@ func SnapshotInvariants(ctx context.Context, tx rbac.Tx) ([]string, error) {
 		if !isPermutation(order, visible) {
 			add("%s: order %v is not a permutation of %v (I3)", o.ID, order, visible)
 		}
-		ms, err := tx.Memberships(ctx, rbac.MembershipFilter{OrganizationID: o.ID})
+		ms, err := collect(func(fn func(rbac.Membership) error) error {
+			return tx.Memberships(ctx, rbac.MembershipQuery{OrganizationID: o.ID}, fn)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -338,7 +342,9 @@ func SnapshotInvariants(ctx context.Context, tx rbac.Tx) ([]string, error) {
 				add("%s: membership %s has roles %v, multiple roles %v (I7)", o.ID, m.ID, m.Roles, env.MultipleRoles)
 			}
 		}
-		gms, err := tx.GroupMappings(ctx, o.ID)
+		gms, err := collect(func(fn func(rbac.GroupMapping) error) error {
+			return tx.GroupMappings(ctx, rbac.GroupMappingQuery{OrganizationID: o.ID}, fn)
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -24,8 +25,8 @@ type storeState struct {
 	Members     []rbac.Membership
 	Mappings    map[string][]rbac.GroupMapping
 	WithDefault map[string][]string // OrganizationsWithDefault by slug
-	Holders     map[string][]string // RoleHolders by "org/slug"
-	MappingsTo  map[string][]string // GroupMappingsTo ids by "org/slug"
+	Holders     map[string][]string // Memberships({OrganizationID, Role}) ids by "org/slug"
+	MappingsTo  map[string][]string // GroupMappings({OrganizationID, Role}) ids by "org/slug"
 	ByUser      map[string][]string // Memberships({UserID}) ids
 	MemberOf    map[string]string   // MembershipOf id by "org/user"
 }
@@ -41,13 +42,15 @@ func readStore(ctx context.Context, store rbac.Store, env string, slugs, orgs, u
 			return err
 		}
 		slugs = append(slices.Clone(slugs), st.Env.PriorityOrder...)
-		if st.Perms, err = tx.Permissions(ctx); err != nil {
+		if st.Perms, err = collect(func(fn func(rbac.Permission) error) error { return tx.Permissions(ctx, rbac.Range{}, fn) }); err != nil {
 			return err
 		}
-		if st.Orgs, err = tx.Organizations(ctx, "", 0); err != nil {
+		if st.Orgs, err = collect(func(fn func(rbac.Organization) error) error { return tx.Organizations(ctx, rbac.Range{}, fn) }); err != nil {
 			return err
 		}
-		if st.Members, err = tx.Memberships(ctx, rbac.MembershipFilter{}); err != nil {
+		if st.Members, err = collect(func(fn func(rbac.Membership) error) error {
+			return tx.Memberships(ctx, rbac.MembershipQuery{}, fn)
+		}); err != nil {
 			return err
 		}
 		for i := range st.Members {
@@ -63,7 +66,7 @@ func readStore(ctx context.Context, store rbac.Store, env string, slugs, orgs, u
 		}
 		scopes = sortedUnique(append(scopes, orgs...))
 		for _, sc := range scopes {
-			rs, err := tx.Roles(ctx, sc)
+			rs, err := scopeRoles(ctx, tx, sc)
 			if err != nil {
 				return err
 			}
@@ -74,7 +77,9 @@ func readStore(ctx context.Context, store rbac.Store, env string, slugs, orgs, u
 				slugs = append(slugs, r.Slug)
 			}
 			if sc != "" {
-				gms, err := tx.GroupMappings(ctx, sc)
+				gms, err := collect(func(fn func(rbac.GroupMapping) error) error {
+					return tx.GroupMappings(ctx, rbac.GroupMappingQuery{OrganizationID: sc}, fn)
+				})
 				if err != nil {
 					return err
 				}
@@ -100,14 +105,16 @@ func readStore(ctx context.Context, store rbac.Store, env string, slugs, orgs, u
 				st.WithDefault[slug] = ids
 			}
 			for _, sc := range scopes {
-				hs, err := tx.RoleHolders(ctx, sc, slug)
+				hs, err := holderIDs(ctx, tx, sc, slug)
 				if err != nil {
 					return err
 				}
 				if len(hs) > 0 {
 					st.Holders[sc+"/"+slug] = hs
 				}
-				gms, err := tx.GroupMappingsTo(ctx, sc, slug)
+				gms, err := collect(func(fn func(rbac.GroupMapping) error) error {
+					return tx.GroupMappings(ctx, rbac.GroupMappingQuery{OrganizationID: sc, Role: slug}, fn)
+				})
 				if err != nil {
 					return err
 				}
@@ -117,7 +124,9 @@ func readStore(ctx context.Context, store rbac.Store, env string, slugs, orgs, u
 			}
 		}
 		for _, u := range users {
-			ms, err := tx.Memberships(ctx, rbac.MembershipFilter{UserID: u})
+			ms, err := collect(func(fn func(rbac.Membership) error) error {
+				return tx.Memberships(ctx, rbac.MembershipQuery{UserID: u}, fn)
+			})
 			if err != nil {
 				return err
 			}
@@ -171,6 +180,9 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			t.Fatalf("%s left a trace (-before +after):\n%s", what, diff)
 		}
 	}
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	noMembership := func(rbac.Membership) error { return nil }
+	noMapping := func(rbac.GroupMapping) error { return nil }
 	// writes makes every kind of write, twice over some records, so that
 	// indexes are built up and torn down within the transaction.
 	writes := func(tx rbac.Tx) error {
@@ -182,7 +194,7 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			func() error {
 				return tx.PutRole(ctx, rbac.Role{Slug: "newer", Name: "Newer", Type: rbac.EnvironmentRole})
 			},
-			func() error { _, err := tx.AppendToOrganizationOrders(ctx, "new"); return err },
+			func() error { return tx.AppendToOrganizationOrders(ctx, "new", now) },
 			func() error {
 				return tx.PutOrganization(ctx, rbac.Organization{ID: "initech", Name: "Initech", DefaultRole: "new", PriorityOrder: []string{"admin", "member", "viewer", "new"}})
 			},
@@ -223,18 +235,20 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			func() error {
 				return tx.PutMembership(ctx, rbac.Membership{ID: "om_new", UserID: "u3", OrganizationID: "initech", Status: rbac.StatusActive, Roles: []string{"new"}})
 			},
-			func() error { _, err := tx.ReplaceRole(ctx, "acme", "org-billing", "new"); return err },
-			func() error { _, err := tx.RemoveRole(ctx, "viewer"); return err },
-			func() error { _, err := tx.RemoveFromOrganizations(ctx, "viewer", "member"); return err },
-			func() error { _, err := tx.RepointGroupMappings(ctx, "", "viewer", "new"); return err },
-			func() error { _, err := tx.RepointGroupMappings(ctx, "acme", "org-billing", ""); return err },
+			func() error { return tx.ReplaceOrganizationRole(ctx, "acme", "org-billing", "new", now, noMembership) },
+			func() error { return tx.RemoveEnvironmentRole(ctx, "viewer", now, noMembership) },
+			func() error { _, err := tx.RemoveFromOrganizationOrders(ctx, "viewer", "member", now); return err },
+			func() error { return tx.RepointEnvironmentRoleMappings(ctx, "viewer", "new", now, noMapping) },
+			func() error {
+				return tx.RepointOrganizationRoleMappings(ctx, "acme", "org-billing", "", now, noMapping)
+			},
 			func() error {
 				return tx.PutGroupMapping(ctx, rbac.GroupMapping{ID: "grm_new", OrganizationID: "initech", Source: rbac.GroupSourceSSO, GroupID: "g3", Role: "new"})
 			},
 			func() error { return tx.DeleteGroupMapping(ctx, "initech", rbac.GroupSourceSSO, "g3") },
-			func() error { _, err := tx.DeletePermission(ctx, "write"); return err },
+			func() error { return tx.DeletePermission(ctx, "write", now, func(rbac.Role) error { return nil }) },
 			func() error { return tx.DeleteMembership(ctx, m1.ID) },
-			func() error { return tx.DeleteRole(ctx, "", "viewer") },
+			func() error { return tx.DeleteEnvironmentRole(ctx, "viewer") },
 			func() error { return tx.DeleteOrganization(ctx, "acme") },
 			func() error {
 				e, err := tx.Environment(ctx)
@@ -300,10 +314,10 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			}
 		}
 		if got := st.Holders["/new"]; !slices.Equal(got, []string{"om_new"}) {
-			t.Fatalf("RoleHolders(\"\", new) = %v; want [om_new]", got)
+			t.Fatalf("holders of new = %v; want [om_new]", got)
 		}
 		if got := st.Holders["/member"]; !slices.Equal(got, []string{m2.ID}) {
-			t.Fatalf("RoleHolders(\"\", member) = %v; want [%s]", got, m2.ID)
+			t.Fatalf("holders of member = %v; want [%s]", got, m2.ID)
 		}
 	})
 	t.Run("FailedUpdateCreatesNoEnvironment", func(t *testing.T) {
@@ -337,8 +351,8 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			if err := tx.DeleteMembership(ctx, m2.ID); err == nil {
 				t.Error("DeleteMembership in View succeeded")
 			}
-			if _, err := tx.RemoveRole(ctx, "admin"); err == nil {
-				t.Error("RemoveRole in View succeeded")
+			if err := tx.RemoveEnvironmentRole(ctx, "admin", now, noMembership); err == nil {
+				t.Error("RemoveEnvironmentRole in View succeeded")
 			}
 			return nil
 		})
@@ -347,12 +361,13 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Run("NotFound", func(t *testing.T) {
 		err := store.View(ctx, "prod", func(tx rbac.Tx) error {
 			for what, err := range map[string]error{
-				"Permission":   second(tx.Permission(ctx, "ghost")),
-				"Role":         second(tx.Role(ctx, "", "ghost")),
-				"OrgRole":      second(tx.Role(ctx, "globex", "org-ghost")),
-				"Organization": second(tx.Organization(ctx, "ghost")),
-				"Membership":   second(tx.Membership(ctx, "om_ghost")),
-				"MembershipOf": second(tx.MembershipOf(ctx, "globex", "ghost")),
+				"Permission":       second(tx.Permission(ctx, "ghost")),
+				"EnvironmentRole":  second(tx.EnvironmentRole(ctx, "ghost")),
+				"OrganizationRole": second(tx.OrganizationRole(ctx, "globex", "org-ghost")),
+				"ByExternalID":     second(tx.OrganizationByExternalID(ctx, "ghost")),
+				"Organization":     second(tx.Organization(ctx, "ghost")),
+				"Membership":       second(tx.Membership(ctx, "om_ghost")),
+				"MembershipOf":     second(tx.MembershipOf(ctx, "globex", "ghost")),
 			} {
 				if !errors.Is(err, rbac.ErrNotFound) {
 					t.Errorf("%s of a missing record: %v; want ErrNotFound", what, err)
@@ -392,7 +407,7 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		}
 		perms[0], order[0], roles[0] = "x", "x", "x"
 		err = store.View(ctx, "prod", func(tx rbac.Tx) error {
-			r, err := tx.Role(ctx, "", "shared")
+			r, err := tx.EnvironmentRole(ctx, "shared")
 			if err != nil {
 				return err
 			}
@@ -410,7 +425,7 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			// And the caller owns what it gets, a listing's roles each their
 			// own permissions: an append to one does not write into the next.
 			e.PriorityOrder[0], r.Permissions[0], m.Roles[0] = "y", "y", "y"
-			rs, err := tx.Roles(ctx, "")
+			rs, err := tx.EnvironmentRoles(ctx)
 			if err != nil {
 				return err
 			}
@@ -437,4 +452,24 @@ func testStoreContract(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			t.Fatalf("the store shares its slices with the caller: %v", st.Env.PriorityOrder)
 		}
 	})
+}
+
+// scopeRoles lists the environment roles (org "") or the organization
+// roles of org.
+func scopeRoles(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Role, error) {
+	if org == "" {
+		return tx.EnvironmentRoles(ctx)
+	}
+	return tx.OrganizationRoles(ctx, org)
+}
+
+// holderIDs lists the ids of the memberships of org ("" for every
+// organization) that hold the role slug.
+func holderIDs(ctx context.Context, tx rbac.Tx, org, slug string) ([]string, error) {
+	var ids []string
+	err := tx.Memberships(ctx, rbac.MembershipQuery{OrganizationID: org, Role: slug}, func(m rbac.Membership) error {
+		ids = append(ids, m.ID)
+		return nil
+	})
+	return ids, err
 }

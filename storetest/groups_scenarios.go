@@ -9,11 +9,11 @@ import (
 	"github.com/orgroles/rbac"
 )
 
-// RunGroups checks role assignment from identity-provider groups (SPEC §10)
+// runGroups checks role assignment from identity-provider groups (SPEC §10)
 // on stores made by newStore, scenario by scenario, after the WorkOS
 // documentation of IdP role assignment. [Run] calls it; it is exported so a
 // store can run it alone.
-func RunGroups(t *testing.T, newStore func(t *testing.T) rbac.Store) {
+func runGroups(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	for _, sc := range []struct {
 		name string
 		fn   func(*testing.T, *groupsFixture)
@@ -97,7 +97,7 @@ func (f *groupsFixture) wantRoles(org, user string, source rbac.RoleSource, role
 func (f *groupsFixture) wantMappingsValid() {
 	f.t.Helper()
 	for _, org := range []string{"acme", "globex"} {
-		ms, err := f.s.ListGroupMappings(f.ctx, gEnv, org)
+		ms, err := listGroupMappings(f.ctx, f.s, gEnv, org)
 		if errors.Is(err, rbac.ErrNotFound) {
 			continue
 		}
@@ -144,14 +144,14 @@ func testMappingVisibility(t *testing.T, f *groupsFixture) {
 	f.mapGroup("acme", rbac.GroupSourceSSO, "g1", own.Slug) // same group id, other source
 	_, err = f.s.CreateGroupMapping(f.ctx, gEnv, "acme", in("g1", "viewer"))
 	wantErr(t, err, rbac.ErrGroupMappingConflict)
-	ms, err := f.s.ListGroupMappings(f.ctx, gEnv, "acme")
+	ms, err := listGroupMappings(f.ctx, f.s, gEnv, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ms) != 2 || ms[0].Source != rbac.GroupSourceDirectory || ms[0].Role != "admin" || ms[1].Role != own.Slug {
 		t.Fatalf("mappings of acme: %+v", ms)
 	}
-	if ms, _ := f.s.ListGroupMappings(f.ctx, gEnv, "globex"); len(ms) != 0 {
+	if ms, _ := listGroupMappings(f.ctx, f.s, gEnv, "globex"); len(ms) != 0 {
 		t.Fatalf("mappings leaked to globex: %+v", ms)
 	}
 	f.wantMappingsValid()
@@ -288,14 +288,14 @@ func testDeleteOrgRoleWithMappings(t *testing.T, f *groupsFixture) {
 	_, err = f.s.DeleteOrganizationRole(f.ctx, gEnv, "acme", billing.Slug, rbac.DeleteOptions{})
 	wantErr(t, err, rbac.ErrRoleHasGroupRoleMappings)
 	f.wantMappingsValid()
-	plan, err := f.s.DeleteOrganizationRole(f.ctx, gEnv, "acme", billing.Slug, rbac.DeleteOptions{Replacement: "viewer"})
+	plan, err := f.s.DeleteOrganizationRole(f.ctx, gEnv, "acme", billing.Slug, rbac.DeleteOptions{ReassignTo: "viewer"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(plan.GroupMappings) != 1 || plan.GroupMappings[0].GroupID != "finance" {
 		t.Fatalf("plan: %+v", plan)
 	}
-	ms, _ := f.s.ListGroupMappings(f.ctx, gEnv, "acme")
+	ms, _ := listGroupMappings(f.ctx, f.s, gEnv, "acme")
 	if len(ms) != 1 || ms[0].Role != "viewer" {
 		t.Fatalf("mappings after re-pointing: %+v", ms)
 	}
@@ -317,23 +317,23 @@ func testDeleteEnvRoleMappings(t *testing.T, f *groupsFixture) {
 	if len(plan.GroupMappings) != 2 {
 		t.Fatalf("dry-run plan: %+v", plan)
 	}
-	if ms, _ := f.s.ListGroupMappings(f.ctx, gEnv, "acme"); len(ms) != 2 {
+	if ms, _ := listGroupMappings(f.ctx, f.s, gEnv, "acme"); len(ms) != 2 {
 		t.Fatalf("the dry run changed mappings: %+v", ms)
 	}
 	if _, err := f.s.DeleteRole(f.ctx, gEnv, "viewer", rbac.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := f.s.ListGroupMappings(f.ctx, gEnv, "acme"); len(ms) != 1 || ms[0].Role != "admin" {
+	if ms, _ := listGroupMappings(f.ctx, f.s, gEnv, "acme"); len(ms) != 1 || ms[0].Role != "admin" {
 		t.Fatalf("acme mappings: %+v", ms)
 	}
-	if ms, _ := f.s.ListGroupMappings(f.ctx, gEnv, "globex"); len(ms) != 0 {
+	if ms, _ := listGroupMappings(f.ctx, f.s, gEnv, "globex"); len(ms) != 0 {
 		t.Fatalf("globex mappings: %+v", ms)
 	}
 	// With a replacement, they are re-pointed.
-	if _, err := f.s.DeleteRole(f.ctx, gEnv, "admin", rbac.DeleteOptions{Replacement: "member"}); err != nil {
+	if _, err := f.s.DeleteRole(f.ctx, gEnv, "admin", rbac.DeleteOptions{ReplacementDefault: "member"}); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := f.s.ListGroupMappings(f.ctx, gEnv, "acme"); len(ms) != 1 || ms[0].Role != "member" {
+	if ms, _ := listGroupMappings(f.ctx, f.s, gEnv, "acme"); len(ms) != 1 || ms[0].Role != "member" {
 		t.Fatalf("acme mappings: %+v", ms)
 	}
 	f.wantMappingsValid()
@@ -345,11 +345,11 @@ func testDeleteOrgMappings(t *testing.T, f *groupsFixture) {
 	if _, err := f.s.DeleteOrganization(f.ctx, gEnv, "acme", rbac.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.s.ListGroupMappings(f.ctx, gEnv, "acme")
+	_, err := listGroupMappings(f.ctx, f.s, gEnv, "acme")
 	wantErr(t, err, rbac.ErrNotFound)
 	// A new organization with the same id starts clean.
 	f.must(f.s.CreateOrganization(f.ctx, gEnv, rbac.OrganizationInput{ID: "acme"}))
-	if ms, err := f.s.ListGroupMappings(f.ctx, gEnv, "acme"); err != nil || len(ms) != 0 {
+	if ms, err := listGroupMappings(f.ctx, f.s, gEnv, "acme"); err != nil || len(ms) != 0 {
 		t.Fatalf("mappings of the new acme: %+v, %v", ms, err)
 	}
 	if _, err := f.s.FindMembership(f.ctx, gEnv, "acme", "judy"); !errors.Is(err, rbac.ErrNotFound) {

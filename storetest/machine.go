@@ -32,7 +32,7 @@ var (
 )
 
 // cmpState compares states with the model: revisions are not modelled.
-var cmpState = []cmp.Option{cmpopts.EquateEmpty(), cmpopts.IgnoreFields(EnvState{}, "Revision")}
+var cmpState = []cmp.Option{cmpopts.EquateEmpty(), cmpopts.IgnoreFields(envObs{}, "Revision")}
 
 // cmpPlan compares deletion plans; the order of the roles that lost a
 // permission is not specified, so they are compared as a set.
@@ -335,7 +335,7 @@ func drawDry(t *rapid.T) bool { return rapid.IntRange(0, 3).Draw(t, "dry run") =
 
 // ---- running and checking one call ----
 
-func (sm *machine) dump(t *rapid.T) State {
+func (sm *machine) dump(t *rapid.T) observed {
 	st, err := Dump(sm.ctx, sm.svc)
 	if err != nil {
 		t.Fatalf("reading the state: %v", err)
@@ -345,7 +345,7 @@ func (sm *machine) dump(t *rapid.T) State {
 
 // dumpEnv reads the whole state of the last action's environment and only
 // the revisions of the others.
-func (sm *machine) dumpEnv(t *rapid.T) State {
+func (sm *machine) dumpEnv(t *rapid.T) observed {
 	if sm.env == "" {
 		return sm.dump(t)
 	}
@@ -353,7 +353,7 @@ func (sm *machine) dumpEnv(t *rapid.T) State {
 	if err != nil {
 		t.Fatalf("reading the state: %v", err)
 	}
-	st := State{}
+	st := observed{}
 	for _, id := range envs {
 		if id == sm.env {
 			if st[id], err = dumpEnv(sm.ctx, sm.svc, id); err != nil {
@@ -365,7 +365,7 @@ func (sm *machine) dumpEnv(t *rapid.T) State {
 		if err != nil {
 			t.Fatalf("reading environment %q: %v", id, err)
 		}
-		st[id] = EnvState{Revision: e.Revision}
+		st[id] = envObs{Revision: e.Revision}
 	}
 	return st
 }
@@ -375,7 +375,7 @@ func (sm *machine) dumpEnv(t *rapid.T) State {
 // state did not change (SPEC 12.2, 9.5). It reports whether the call
 // succeeded.
 func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func() error) bool {
-	var before State
+	var before observed
 	if w != nil || keep {
 		before = sm.dumpEnv(t)
 	}
@@ -511,7 +511,7 @@ func (sm *machine) checkPlan(t *rapid.T, op string, want, got rbac.DeletionPlan,
 	}
 }
 
-func (sm *machine) checkMember(t *rapid.T, op string, want MemberState, got rbac.Membership, org string) {
+func (sm *machine) checkMember(t *rapid.T, op string, want memberObs, got rbac.Membership, org string) {
 	if diff := cmp.Diff(want, memberState(got), cmpopts.EquateEmpty()); diff != "" || got.OrganizationID != org {
 		t.Fatalf("%s: returned membership mismatch (-model +got):\n%s (organization %q)", op, diff, got.OrganizationID)
 	}
@@ -529,13 +529,13 @@ func (sm *machine) check(t *rapid.T) {
 		}
 		sm.revs[id] = es.Revision
 	}
-	if bad := Invariants(st); len(bad) > 0 {
+	if bad := invariants(st); len(bad) > 0 {
 		t.Fatalf("invariants broken:\n%s", strings.Join(bad, "\n"))
 	}
 	if sm.env != "" {
-		st = State{sm.env: st[sm.env]}
+		st = observed{sm.env: st[sm.env]}
 		if _, ok := sm.m.Envs[sm.env]; !ok {
-			st = State{}
+			st = observed{}
 		}
 	}
 	if bad := checkClaims(sm.ctx, sm.svc, st, userPool, []string{"nope:x"}); len(bad) > 0 {
@@ -654,7 +654,7 @@ func (sm *machine) createPermission(t *rapid.T) {
 func (sm *machine) updatePermission(t *rapid.T) {
 	env := sm.drawEnv(t)
 	slug := sm.drawPerm(t, env)
-	u := rbac.Update{Name: drawOptName(t), Description: drawOptDesc(t)}
+	u := rbac.PermissionUpdate{Name: drawOptName(t), Description: drawOptDesc(t)}
 	c := sm.m.clone()
 	w := c.updatePermission(env, slug, u)
 	op := fmt.Sprintf("UpdatePermission(%s, %q, %v, %v)", env, slug, deref(u.Name), deref(u.Description))
@@ -762,7 +762,7 @@ func (sm *machine) deleteRole(t *rapid.T) {
 	op := fmt.Sprintf("DeleteRole(%s, %q, replacement %q, dry %v)", env, slug, repl, dry)
 	var got rbac.DeletionPlan
 	if sm.expect(t, op, w, dry, func() (err error) {
-		got, err = sm.svc.DeleteRole(sm.ctx, env, slug, rbac.DeleteOptions{Replacement: repl, DryRun: dry})
+		got, err = sm.svc.DeleteRole(sm.ctx, env, slug, rbac.DeleteOptions{ReplacementDefault: repl, DryRun: dry})
 		return err
 	}) {
 		sm.checkPlan(t, op, want, got, dry)
@@ -904,7 +904,7 @@ func (sm *machine) createOrgRole(t *rapid.T) {
 		if w != nil {
 			t.Fatalf("%s returned slug %q; the model says %s", op, got.Slug, w)
 		}
-		want := RoleState{Slug: slug, Name: in.Name, Description: in.Description, Type: rbac.OrganizationRole,
+		want := roleObs{Slug: slug, Name: in.Name, Description: in.Description, Type: rbac.OrganizationRole,
 			Org: org, Permissions: c.Envs[env].Orgs[org].Roles[slug].Perms}
 		if diff := cmp.Diff(want, roleState(got), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("%s returned (-model +got) (SPEC 5.2):\n%s", op, diff)
@@ -966,7 +966,7 @@ func (sm *machine) deleteOrgRole(t *rapid.T) {
 	op := fmt.Sprintf("DeleteOrganizationRole(%s, %q, %q, replacement %q, dry %v)", env, org, slug, repl, dry)
 	var got rbac.DeletionPlan
 	if sm.expect(t, op, w, dry, func() (err error) {
-		got, err = sm.svc.DeleteOrganizationRole(sm.ctx, env, org, slug, rbac.DeleteOptions{Replacement: repl, DryRun: dry})
+		got, err = sm.svc.DeleteOrganizationRole(sm.ctx, env, org, slug, rbac.DeleteOptions{ReassignTo: repl, DryRun: dry})
 		return err
 	}) {
 		sm.checkPlan(t, op, want, got, dry)
@@ -1026,7 +1026,7 @@ func (sm *machine) updateMembershipRoles(t *rapid.T) {
 	}
 }
 
-func (sm *machine) memberOp(t *rapid.T, name string, mop func(*model, string, string) (MemberState, *expErr),
+func (sm *machine) memberOp(t *rapid.T, name string, mop func(*model, string, string) (memberObs, *expErr),
 	sop func(context.Context, string, string) (rbac.Membership, error)) {
 	env := sm.drawEnv(t)
 	id := sm.drawMembership(t, env)
@@ -1233,15 +1233,15 @@ func (sm *machine) reads(t *rapid.T) {
 		}
 	}
 	// ListMemberships by user, default statuses: active only (8.6).
-	ms, err := sm.svc.ListMemberships(sm.ctx, env, rbac.MembershipFilter{UserID: user})
+	ms, err := listMemberships(sm.ctx, sm.svc, env, rbac.MembershipFilter{UserID: user})
 	if envOK {
-		var want []MemberState
+		var want []memberObs
 		for _, mm := range e.membersIn("") {
 			if mm.User == user && mm.Status == rbac.StatusActive {
 				want = append(want, e.present(mm))
 			}
 		}
-		var gotMS []MemberState
+		var gotMS []memberObs
 		for _, m := range ms {
 			gotMS = append(gotMS, memberState(m))
 		}

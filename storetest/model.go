@@ -26,9 +26,8 @@ import (
 //     default.
 //   - Deleting an environment role re-points its group mappings to the
 //     replacement, or deletes them when there is none (I1 for mappings).
-//   - Creating a membership over an inactive one reactivates it as active
-//     whatever status was asked (SPEC 8.4); over a pending one it is a
-//     conflict, like over an active one.
+//   - Creating a membership over a pending one is a conflict, like over an
+//     active one.
 //   - A generated slug collapses a run of separators to the run's first
 //     one ("a_-b" gives "org-a_b-…").
 //   - The roles that lost a deleted permission are a set: their order in
@@ -50,8 +49,12 @@ func errInvalid(field string) *expErr {
 }
 func errConflict(code string) *expErr { return &expErr{Kind: rbac.KindConflict, Code: code} }
 func errInvalidRole() *expErr         { return &expErr{Kind: rbac.KindInvalid, Code: rbac.CodeInvalidRole} }
-func errBadReplacement() *expErr {
-	return &expErr{Kind: rbac.KindInvalid, Code: rbac.CodeInvalidRole, Field: "replacement"}
+
+// errBadReplacement is the error of a replacement default
+// ("replacement_default") or reassignment target ("reassign_to") that is
+// not a role it may be.
+func errBadReplacement(field string) *expErr {
+	return &expErr{Kind: rbac.KindInvalid, Code: rbac.CodeInvalidRole, Field: field}
 }
 
 type mPerm struct {
@@ -185,21 +188,34 @@ func validPermSlug(s string) bool {
 }
 
 func validName(s string) bool {
-	return strings.TrimSpace(s) != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= 48
+	return strings.TrimSpace(s) != "" && validText(s, 48)
 }
 
-func validDescription(s string) bool {
-	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= 150
-}
+func validDescription(s string) bool { return validText(s, 150) }
 
-// validID is the rule for application-supplied organization, user and
-// group ids: 1–128 bytes, no whitespace or control characters.
-func validID(s string) bool {
-	if s == "" || len(s) > rbac.MaxIDLen {
+// validText is the rule for names and descriptions: valid UTF-8, at most
+// max characters, no control character (ordinary spaces are fine).
+func validText(s string, max int) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
 		return false
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
+		if unicode.Is(unicode.Cc, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// validID is the rule for ids (organization, user, group, membership,
+// external): 1–128 bytes of valid UTF-8 without control, format or
+// separator characters nor white space of any script.
+func validID(s string) bool {
+	if s == "" || len(s) > rbac.MaxIDLen || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp, unicode.White_Space) {
 			return false
 		}
 	}
@@ -276,11 +292,11 @@ func best(order, candidates []string) string {
 	return ""
 }
 
-func (e *mEnv) present(mm *mMember) MemberState {
+func (e *mEnv) present(mm *mMember) memberObs {
 	_, order := e.effective(e.Orgs[mm.Org])
 	roles := slices.Clone(mm.Roles)
 	sortIn(roles, order)
-	ms := MemberState{ID: mm.ID, User: mm.User, Status: mm.Status, Roles: roles, Source: mm.Source}
+	ms := memberObs{ID: mm.ID, User: mm.User, Status: mm.Status, Roles: roles, Source: mm.Source}
 	if len(roles) > 0 {
 		ms.Role = roles[0]
 	}
@@ -449,7 +465,7 @@ func checkUpdate(name, desc *string) *expErr {
 	return nil
 }
 
-func (m *model) updatePermission(env, slug string, u rbac.Update) *expErr {
+func (m *model) updatePermission(env, slug string, u rbac.PermissionUpdate) *expErr {
 	if err := checkUpdate(u.Name, u.Description); err != nil {
 		return err
 	}
@@ -572,7 +588,7 @@ func (m *model) updateRole(env, org, slug string, u rbac.RoleUpdate) *expErr {
 
 // deleteRole deletes an environment role (SPEC 9.1, 9.2).
 func (m *model) deleteRole(env, slug, repl string) (rbac.DeletionPlan, *expErr) {
-	plan := rbac.DeletionPlan{Role: slug, Replacement: repl}
+	plan := rbac.DeletionPlan{Role: slug, ReplacementDefault: repl}
 	e, err := m.env(env)
 	if err != nil {
 		return plan, err
@@ -592,7 +608,7 @@ func (m *model) deleteRole(env, slug, repl string) (rbac.DeletionPlan, *expErr) 
 	}
 	if repl != "" {
 		if _, ok := e.Roles[repl]; !ok || repl == slug {
-			return plan, errBadReplacement()
+			return plan, errBadReplacement("replacement_default")
 		}
 	}
 	plan.EnvironmentDefaultReplaced = isDefault
@@ -624,7 +640,13 @@ func (m *model) deleteRole(env, slug, repl string) (rbac.DeletionPlan, *expErr) 
 	for _, oid := range sortedKeys(e.Orgs) {
 		plan.GroupMappings = append(plan.GroupMappings, e.Orgs[oid].repoint(slug, repl)...)
 	}
+	sortMappings(plan.GroupMappings)
 	return plan, nil
+}
+
+// sortMappings puts mappings in id order, the order of every listing.
+func sortMappings(ms []rbac.GroupMapping) {
+	slices.SortFunc(ms, func(a, b rbac.GroupMapping) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // repoint makes the organization's mappings to from target to, or deletes
@@ -716,6 +738,7 @@ func (m *model) deleteOrganization(env, id string) (rbac.DeletionPlan, *expErr) 
 		plan.GroupMappings = append(plan.GroupMappings, rbac.GroupMapping{ID: mm.ID, OrganizationID: id, Source: k.Source, GroupID: k.Group, Role: mm.Role})
 	}
 	delete(e.Orgs, id)
+	sortMappings(plan.GroupMappings)
 	return plan, nil
 }
 
@@ -820,7 +843,7 @@ func (m *model) createOrgRole(env, org string, in rbac.RoleInput, generated stri
 
 // deleteOrgRole deletes an organization role (SPEC 9.3).
 func (m *model) deleteOrgRole(env, org, slug, repl string) (rbac.DeletionPlan, *expErr) {
-	plan := rbac.DeletionPlan{Role: slug, OrganizationID: org, Replacement: repl}
+	plan := rbac.DeletionPlan{Role: slug, OrganizationID: org, ReassignedTo: repl}
 	e, err := m.env(env)
 	if err != nil {
 		return plan, err
@@ -853,7 +876,7 @@ func (m *model) deleteOrgRole(env, org, slug, repl string) (rbac.DeletionPlan, *
 			return plan, errConflict(rbac.CodeRoleIsDefault)
 		}
 	} else if _, ok := e.visible(o, repl); !ok || repl == slug {
-		return plan, errBadReplacement()
+		return plan, errBadReplacement("reassign_to")
 	}
 	if isDefault {
 		o.Default = repl
@@ -866,39 +889,45 @@ func (m *model) deleteOrgRole(env, org, slug, repl string) (rbac.DeletionPlan, *
 		plan.Memberships = append(plan.Memberships, mm.ID)
 	}
 	plan.GroupMappings = o.repoint(slug, repl)
+	sortMappings(plan.GroupMappings)
 	return plan, nil
 }
 
 // ---- memberships ----
 
-func (m *model) createMembership(env string, in rbac.MembershipInput, newID string) (MemberState, *expErr) {
+func (m *model) createMembership(env string, in rbac.MembershipInput, newID string) (memberObs, *expErr) {
 	switch {
 	case !validID(in.UserID):
-		return MemberState{}, errInvalid("user_id")
-	case in.OrganizationID == "":
-		return MemberState{}, errInvalid("organization_id")
+		return memberObs{}, errInvalid("user_id")
+	case !validID(in.OrganizationID):
+		return memberObs{}, errInvalid("organization_id")
 	case in.Status != "" && in.Status != rbac.StatusActive && in.Status != rbac.StatusPending:
-		return MemberState{}, errInvalid("status")
+		return memberObs{}, errInvalid("status")
 	}
 	e, err := m.env(env)
 	if err != nil {
-		return MemberState{}, err
+		return memberObs{}, err
 	}
 	o, err := e.org(in.OrganizationID)
 	if err != nil {
-		return MemberState{}, err
+		return memberObs{}, err
 	}
 	roles, err := e.checkRoles(o, in.Roles)
 	if err != nil {
-		return MemberState{}, err
+		return memberObs{}, err
 	}
 	mm := e.memberOf(o.ID, in.UserID)
 	switch {
 	case mm != nil && mm.Status == rbac.StatusInactive:
-		// SPEC 8.4: reactivate with the given roles.
-		mm.Status, mm.Roles, mm.Source = rbac.StatusActive, roles, rbac.SourceManual
+		// Rule 8.4: reuse it with the given roles, active — or pending
+		// when it is asked for (a new invitation).
+		status := rbac.StatusActive
+		if in.Status == rbac.StatusPending {
+			status = rbac.StatusPending
+		}
+		mm.Status, mm.Roles, mm.Source = status, roles, rbac.SourceManual
 	case mm != nil:
-		return MemberState{}, errConflict(rbac.CodeMembershipAlreadyExists)
+		return memberObs{}, errConflict(rbac.CodeMembershipAlreadyExists)
 	default:
 		status := in.Status
 		if status == "" {
@@ -922,17 +951,17 @@ func (m *model) member(env, id string) (*mEnv, *mMember, *expErr) {
 	return e, mm, nil
 }
 
-func (m *model) updateMembershipRoles(env, id string, roles []string) (MemberState, *expErr) {
+func (m *model) updateMembershipRoles(env, id string, roles []string) (memberObs, *expErr) {
 	if len(roles) == 0 {
-		return MemberState{}, errInvalid("roles")
+		return memberObs{}, errInvalid("roles")
 	}
 	e, mm, err := m.member(env, id)
 	if err != nil {
-		return MemberState{}, err
+		return memberObs{}, err
 	}
 	set, err := e.checkRoles(e.Orgs[mm.Org], roles)
 	if err != nil {
-		return MemberState{}, err
+		return memberObs{}, err
 	}
 	mm.Roles, mm.Source = set, rbac.SourceManual
 	return e.present(mm), nil
@@ -940,21 +969,21 @@ func (m *model) updateMembershipRoles(env, id string, roles []string) (MemberSta
 
 // setStatus applies SPEC 8.5 transitions: from maps each current status to
 // the new one, or to an error code.
-func (m *model) setStatus(env, id string, to map[rbac.MembershipStatus]any) (MemberState, *expErr) {
+func (m *model) setStatus(env, id string, to map[rbac.MembershipStatus]any) (memberObs, *expErr) {
 	e, mm, err := m.member(env, id)
 	if err != nil {
-		return MemberState{}, err
+		return memberObs{}, err
 	}
 	switch v := to[mm.Status].(type) {
 	case rbac.MembershipStatus:
 		mm.Status = v
 	case string:
-		return MemberState{}, errConflict(v)
+		return memberObs{}, errConflict(v)
 	}
 	return e.present(mm), nil
 }
 
-func (m *model) deactivate(env, id string) (MemberState, *expErr) {
+func (m *model) deactivate(env, id string) (memberObs, *expErr) {
 	return m.setStatus(env, id, map[rbac.MembershipStatus]any{
 		rbac.StatusActive:   rbac.StatusInactive,
 		rbac.StatusInactive: rbac.StatusInactive,
@@ -962,7 +991,7 @@ func (m *model) deactivate(env, id string) (MemberState, *expErr) {
 	})
 }
 
-func (m *model) reactivate(env, id string) (MemberState, *expErr) {
+func (m *model) reactivate(env, id string) (memberObs, *expErr) {
 	return m.setStatus(env, id, map[rbac.MembershipStatus]any{
 		rbac.StatusActive:   rbac.StatusActive,
 		rbac.StatusInactive: rbac.StatusActive,
@@ -970,7 +999,7 @@ func (m *model) reactivate(env, id string) (MemberState, *expErr) {
 	})
 }
 
-func (m *model) accept(env, id string) (MemberState, *expErr) {
+func (m *model) accept(env, id string) (memberObs, *expErr) {
 	return m.setStatus(env, id, map[rbac.MembershipStatus]any{
 		rbac.StatusActive:   rbac.CodeMembershipNotPending,
 		rbac.StatusInactive: rbac.CodeMembershipNotPending,
@@ -1043,23 +1072,23 @@ var rank = map[rbac.RoleSource]int{rbac.SourceSSODefault: 0, rbac.SourceManual: 
 // syncGroups applies a directory sync or SSO login (SPEC 10.2–10.4). A
 // channel always overrides its own earlier result; otherwise a result of
 // lower precedence than the membership's current source is not applied.
-func (m *model) syncGroups(env string, in rbac.SyncInput, newID string) (rbac.SyncResult, MemberState, *expErr) {
+func (m *model) syncGroups(env string, in rbac.SyncInput, newID string) (rbac.SyncResult, memberObs, *expErr) {
 	var res rbac.SyncResult
 	switch {
 	case !validSource(in.Source):
-		return res, MemberState{}, errInvalid("source")
+		return res, memberObs{}, errInvalid("source")
 	case !validID(in.UserID):
-		return res, MemberState{}, errInvalid("user_id")
+		return res, memberObs{}, errInvalid("user_id")
 	case in.OrganizationID == "":
-		return res, MemberState{}, errInvalid("organization_id")
+		return res, memberObs{}, errInvalid("organization_id")
 	}
 	e, err := m.env(env)
 	if err != nil {
-		return res, MemberState{}, err
+		return res, memberObs{}, err
 	}
 	o, err := e.org(in.OrganizationID)
 	if err != nil {
-		return res, MemberState{}, err
+		return res, memberObs{}, err
 	}
 	var mapped []string
 	for k, mm := range o.Mappings {
@@ -1097,16 +1126,16 @@ func (m *model) syncGroups(env string, in rbac.SyncInput, newID string) (rbac.Sy
 // ---- the observable state ----
 
 // state renders the model as the Service must show it.
-func (m *model) state() State {
-	st := State{}
+func (m *model) state() observed {
+	st := observed{}
 	for id, e := range m.Envs {
-		es := EnvState{Name: e.Name, DefaultRole: e.Default, PriorityOrder: slices.Clone(e.Order), MultipleRoles: e.Multi}
+		es := envObs{Name: e.Name, DefaultRole: e.Default, PriorityOrder: slices.Clone(e.Order), MultipleRoles: e.Multi}
 		for _, s := range sortedKeys(e.Perms) {
 			p := e.Perms[s]
-			es.Permissions = append(es.Permissions, PermState{s, p.Name, p.Description, p.System})
+			es.Permissions = append(es.Permissions, permObs{s, p.Name, p.Description, p.System})
 		}
-		roleSt := func(r *mRole) RoleState {
-			rs := RoleState{Slug: r.Slug, Name: r.Name, Description: r.Description, Type: rbac.EnvironmentRole,
+		roleSt := func(r *mRole) roleObs {
+			rs := roleObs{Slug: r.Slug, Name: r.Name, Description: r.Description, Type: rbac.EnvironmentRole,
 				Org: r.Org, Permissions: slices.Clone(r.Perms)}
 			if r.Org != "" {
 				rs.Type = rbac.OrganizationRole
@@ -1118,7 +1147,7 @@ func (m *model) state() State {
 		}
 		for _, oid := range sortedKeys(e.Orgs) {
 			o := e.Orgs[oid]
-			os := OrgState{ID: oid, Name: o.Name}
+			os := orgObs{ID: oid, Name: o.Name}
 			if o.Own {
 				os.OwnDefault, os.OwnOrder = o.Default, slices.Clone(o.Order)
 			}
@@ -1132,8 +1161,9 @@ func (m *model) state() State {
 				os.Memberships = append(os.Memberships, e.present(mm))
 			}
 			for _, k := range o.mappingKeys() {
-				os.Mappings = append(os.Mappings, MappingState{o.Mappings[k].ID, k.Source, k.Group, o.Mappings[k].Role})
+				os.Mappings = append(os.Mappings, mappingObs{o.Mappings[k].ID, k.Source, k.Group, o.Mappings[k].Role})
 			}
+			slices.SortFunc(os.Mappings, func(a, b mappingObs) int { return strings.Compare(a.ID, b.ID) })
 			es.Orgs = append(es.Orgs, os)
 		}
 		st[id] = es

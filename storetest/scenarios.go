@@ -80,20 +80,20 @@ func (f *fixture) roles(env, id string) []string {
 	return ok(f.s.GetMembership(f.ctx, env, id))(f).Roles
 }
 
-func (f *fixture) dump() State {
+func (f *fixture) dump() observed {
 	f.t.Helper()
 	st, err := Dump(f.ctx, f.s)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if bad := Invariants(st); len(bad) > 0 {
+	if bad := invariants(st); len(bad) > 0 {
 		f.t.Fatalf("invariants broken:\n%s", strings.Join(bad, "\n"))
 	}
 	return st
 }
 
 // unchanged fails the test if the state differs from before (SPEC 12.2).
-func (f *fixture) unchanged(before State, what string) {
+func (f *fixture) unchanged(before observed, what string) {
 	f.t.Helper()
 	if diff := cmp.Diff(before, f.dump(), cmpopts.EquateEmpty()); diff != "" {
 		f.t.Fatalf("%s changed the state (-before +after):\n%s", what, diff)
@@ -151,7 +151,7 @@ func testScenarios(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, newStore) })
 	}
-	t.Run("Groups", func(t *testing.T) { RunGroups(t, newStore) })
+	t.Run("Groups", func(t *testing.T) { runGroups(t, newStore) })
 }
 
 func scenarioEnvironmentIsolation(t *testing.T, ns func(*testing.T) rbac.Store) {
@@ -211,8 +211,8 @@ func scenarioGeneratedIDs(t *testing.T, ns func(*testing.T) rbac.Store) {
 func scenarioPartialUpdate(t *testing.T, ns func(*testing.T) rbac.Store) {
 	f := newFixture(t, ns)
 	f.standard("prod")
-	ok(f.s.UpdatePermission(f.ctx, "prod", "read", rbac.Update{Description: rbac.Ptr("Read things")}))(f)
-	p := ok(f.s.UpdatePermission(f.ctx, "prod", "read", rbac.Update{Name: rbac.Ptr("Reader")}))(f)
+	ok(f.s.UpdatePermission(f.ctx, "prod", "read", rbac.PermissionUpdate{Description: rbac.Ptr("Read things")}))(f)
+	p := ok(f.s.UpdatePermission(f.ctx, "prod", "read", rbac.PermissionUpdate{Name: rbac.Ptr("Reader")}))(f)
 	if p.Slug != "read" || p.Name != "Reader" || p.Description != "Read things" {
 		t.Fatalf("permission after partial updates: %+v", p)
 	}
@@ -368,7 +368,7 @@ func scenarioOrgRoleInvisible(t *testing.T, ns func(*testing.T) rbac.Store) {
 	}
 	_, err := f.s.GetOrganizationRole(f.ctx, "prod", "globex", "org-billing")
 	wantErrCode(t, err, rbac.KindNotFound, rbac.CodeRoleNotFound)
-	for _, r := range ok(f.s.ListOrganizationRoles(f.ctx, "prod", "globex"))(f) {
+	for _, r := range ok(listOrganizationRoles(f.ctx, f.s, "prod", "globex"))(f) {
 		if r.OrganizationID != "" {
 			t.Fatalf("globex lists %+v", r)
 		}
@@ -593,7 +593,7 @@ func scenarioListFilters(t *testing.T, ns func(*testing.T) rbac.Store) {
 	ids := func(filter rbac.MembershipFilter) []string {
 		t.Helper()
 		var out []string
-		for _, m := range ok(f.s.ListMemberships(f.ctx, "prod", filter))(f) {
+		for _, m := range ok(listMemberships(f.ctx, f.s, "prod", filter))(f) {
 			out = append(out, m.ID)
 		}
 		return out
@@ -607,8 +607,19 @@ func scenarioListFilters(t *testing.T, ns func(*testing.T) rbac.Store) {
 	equal(t, "pending", ids(rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{rbac.StatusPending}}), sorted(p.ID))
 	all := sorted(a1.ID, a2.ID, g1.ID, p.ID)
 	equal(t, "every status", ids(rbac.MembershipFilter{Statuses: allStatuses}), all)
-	equal(t, "paged", ids(rbac.MembershipFilter{Statuses: allStatuses, After: all[0], Limit: 2}), all[1:3])
-	_, err := f.s.ListMemberships(f.ctx, "prod", rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{"gone"}})
+	page, err := f.s.ListMemberships(f.ctx, "prod", rbac.MembershipFilter{Statuses: allStatuses}, rbac.ListOptions{After: all[0], Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paged []string
+	for _, m := range page.Data {
+		paged = append(paged, m.ID)
+	}
+	equal(t, "paged", paged, all[1:3])
+	if page.Before != all[1] || page.After != all[2] {
+		t.Errorf("page cursors before %q after %q; want %q and %q", page.Before, page.After, all[1], all[2])
+	}
+	_, err = listMemberships(f.ctx, f.s, "prod", rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{"gone"}})
 	if msg := matchErr(err, errInvalid("statuses")); msg != "" {
 		t.Fatal(msg)
 	}
@@ -649,8 +660,8 @@ func scenarioReplacementRequired(t *testing.T, ns func(*testing.T) rbac.Store) {
 			t.Fatalf("deleting %s: %s", c.slug, msg)
 		}
 		for _, bad := range []string{c.slug, "ghost", "org-x"} {
-			_, err := f.s.DeleteRole(f.ctx, "prod", c.slug, rbac.DeleteOptions{Replacement: bad})
-			if msg := matchErr(err, errBadReplacement()); msg != "" {
+			_, err := f.s.DeleteRole(f.ctx, "prod", c.slug, rbac.DeleteOptions{ReplacementDefault: bad})
+			if msg := matchErr(err, errBadReplacement("replacement_default")); msg != "" {
 				t.Fatalf("deleting %s with replacement %q: %s", c.slug, bad, msg)
 			}
 		}
@@ -672,8 +683,8 @@ func scenarioReassignSingle(t *testing.T, ns func(*testing.T) rbac.Store) {
 	g := f.member("prod", "globex", "u1", "member")
 	i := f.member("prod", "initech", "u1", "member")
 	keep := f.member("prod", "globex", "u2", "admin")
-	plan := ok(f.s.DeleteRole(f.ctx, "prod", "member", rbac.DeleteOptions{Replacement: "admin"}))(f)
-	want := rbac.DeletionPlan{Role: "member", Replacement: "admin", EnvironmentDefaultReplaced: true,
+	plan := ok(f.s.DeleteRole(f.ctx, "prod", "member", rbac.DeleteOptions{ReplacementDefault: "admin"}))(f)
+	want := rbac.DeletionPlan{Role: "member", ReplacementDefault: "admin", EnvironmentDefaultReplaced: true,
 		DefaultsReplaced: []string{"initech"}, Memberships: sortedIDs(a.ID, g.ID, i.ID)}
 	equal(t, "plan", plan, want)
 	equal(t, "acme member (own default viewer)", f.roles("prod", a.ID), []string{"viewer"})
@@ -683,7 +694,7 @@ func scenarioReassignSingle(t *testing.T, ns func(*testing.T) rbac.Store) {
 	equal(t, "environment", ok(f.s.GetEnvironment(f.ctx, "prod"))(f).PriorityOrder, []string{"admin", "viewer"})
 	equal(t, "acme settings", f.settings("prod", "acme"), rbac.Settings{DefaultRole: "viewer", PriorityOrder: []string{"admin", "viewer"}})
 	equal(t, "initech settings", f.settings("prod", "initech"), rbac.Settings{DefaultRole: "admin", PriorityOrder: []string{"admin", "viewer"}})
-	if n := len(ok(f.s.ListMemberships(f.ctx, "prod", rbac.MembershipFilter{}))(f)); n != 4 {
+	if n := len(ok(listMemberships(f.ctx, f.s, "prod", rbac.MembershipFilter{}))(f)); n != 4 {
 		t.Fatalf("I8: %d memberships after reassignment, want 4", n)
 	}
 }
@@ -723,8 +734,8 @@ func scenarioDeleteOrgRole(t *testing.T, ns func(*testing.T) rbac.Store) {
 	_, err = f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{})
 	wantErrCode(t, err, rbac.KindConflict, rbac.CodeRoleIsDefault)
 	for _, bad := range []string{"org-billing", "org-ghost", "ghost"} {
-		_, err = f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{Replacement: bad})
-		if msg := matchErr(err, errBadReplacement()); msg != "" {
+		_, err = f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReassignTo: bad})
+		if msg := matchErr(err, errBadReplacement("reassign_to")); msg != "" {
 			t.Fatalf("replacement %q: %s", bad, msg)
 		}
 	}
@@ -732,9 +743,9 @@ func scenarioDeleteOrgRole(t *testing.T, ns func(*testing.T) rbac.Store) {
 	// all three at once.
 	ok(f.s.UpdateMembershipRoles(f.ctx, "prod", m.ID, []string{"org-billing"}))(f)
 	ok(f.s.CreateGroupMapping(f.ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g1", Role: "org-billing"}))(f)
-	mapping := ok(f.s.ListGroupMappings(f.ctx, "prod", "acme"))(f)
-	plan := ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{Replacement: "org-support"}))(f)
-	want := rbac.DeletionPlan{Role: "org-billing", OrganizationID: "acme", Replacement: "org-support",
+	mapping := ok(listGroupMappings(f.ctx, f.s, "prod", "acme"))(f)
+	plan := ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReassignTo: "org-support"}))(f)
+	want := rbac.DeletionPlan{Role: "org-billing", OrganizationID: "acme", ReassignedTo: "org-support",
 		DefaultsReplaced: []string{"acme"}, Memberships: []string{m.ID}, GroupMappings: mapping}
 	if diff := cmp.Diff(want, plan, cmpPlan...); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)
@@ -742,12 +753,12 @@ func scenarioDeleteOrgRole(t *testing.T, ns func(*testing.T) rbac.Store) {
 	equal(t, "holder moved", f.roles("prod", m.ID), []string{"org-support"})
 	equal(t, "default moved", f.settings("prod", "acme"), rbac.Settings{DefaultRole: "org-support",
 		PriorityOrder: []string{"admin", "member", "viewer", "org-support"}})
-	gm := ok(f.s.ListGroupMappings(f.ctx, "prod", "acme"))(f)
+	gm := ok(listGroupMappings(f.ctx, f.s, "prod", "acme"))(f)
 	if len(gm) != 1 || gm[0].Role != "org-support" {
 		t.Fatalf("mapping not re-pointed: %+v", gm)
 	}
 	// An environment role is a valid target too.
-	ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-support", rbac.DeleteOptions{Replacement: "viewer"}))(f)
+	ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-support", rbac.DeleteOptions{ReassignTo: "viewer"}))(f)
 	equal(t, "holder moved to an environment role", f.roles("prod", m.ID), []string{"viewer"})
 	_, err = f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-support", rbac.DeleteOptions{})
 	wantErrCode(t, err, rbac.KindNotFound, rbac.CodeRoleNotFound)
@@ -772,10 +783,10 @@ func scenarioDryRun(t *testing.T, ns func(*testing.T) rbac.Store) {
 		del  func(dry bool) (rbac.DeletionPlan, error)
 	}{
 		{"environment role", func(dry bool) (rbac.DeletionPlan, error) {
-			return f.s.DeleteRole(f.ctx, "prod", "viewer", rbac.DeleteOptions{Replacement: "admin", DryRun: dry})
+			return f.s.DeleteRole(f.ctx, "prod", "viewer", rbac.DeleteOptions{ReplacementDefault: "admin", DryRun: dry})
 		}},
 		{"organization role", func(dry bool) (rbac.DeletionPlan, error) {
-			return f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{Replacement: "member", DryRun: dry})
+			return f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReassignTo: "member", DryRun: dry})
 		}},
 		{"permission", func(dry bool) (rbac.DeletionPlan, error) {
 			return f.s.DeletePermission(f.ctx, "prod", "write", rbac.DeleteOptions{DryRun: dry})
@@ -823,22 +834,22 @@ func scenarioDeleteOrganization(t *testing.T, ns func(*testing.T) rbac.Store) {
 	wantErrCode(t, err, rbac.KindNotFound, rbac.CodeMembershipNotFound)
 	after := f.dump()
 	equal(t, "the same id in another environment", after["staging"], keep["staging"])
-	var globex OrgState
+	var globex orgObs
 	for _, o := range keep["prod"].Orgs {
 		if o.ID == "globex" {
 			globex = o
 		}
 	}
-	equal(t, "the other organization", after["prod"].Orgs, []OrgState{globex})
+	equal(t, "the other organization", after["prod"].Orgs, []orgObs{globex})
 	// The id can be used again, and starts empty.
 	ok(f.s.CreateOrganization(f.ctx, "prod", rbac.OrganizationInput{ID: "acme"}))(f)
 	if st := f.settings("prod", "acme"); !st.Inherited {
 		t.Fatalf("re-created organization has settings %+v", st)
 	}
-	if gm := ok(f.s.ListGroupMappings(f.ctx, "prod", "acme"))(f); len(gm) != 0 {
+	if gm := ok(listGroupMappings(f.ctx, f.s, "prod", "acme"))(f); len(gm) != 0 {
 		t.Fatalf("re-created organization has mappings %+v", gm)
 	}
-	if rs := ok(f.s.ListOrganizationRoles(f.ctx, "prod", "acme"))(f); len(rs) != 3 {
+	if rs := ok(listOrganizationRoles(f.ctx, f.s, "prod", "acme"))(f); len(rs) != 3 {
 		t.Fatalf("re-created organization has roles %+v", rs)
 	}
 }
@@ -971,21 +982,34 @@ func scenarioEvents(t *testing.T, ns func(*testing.T) rbac.Store) {
 			t.Fatalf("%s: events (-want +got):\n%s", what, diff)
 		}
 	}
+	// nothing checks that a write that changed nothing emitted nothing
+	// and committed no revision.
+	nothing := func(what string) {
+		t.Helper()
+		if got := log.take(); len(got) > 0 {
+			t.Fatalf("%s: events %+v; want none", what, got)
+		}
+		if back := ok(f.s.GetEnvironment(f.ctx, "prod"))(f).Revision; back != rev {
+			t.Fatalf("%s: environment revision %d; want %d, unchanged", what, back, rev)
+		}
+	}
 	ok(f.s.CreatePermission(f.ctx, "prod", rbac.PermissionInput{Slug: "audit", Name: "Audit"}))(f)
 	expect("create permission", ev{Type: rbac.EventPermissionCreated, Perm: "audit"})
-	ok(f.s.UpdatePermission(f.ctx, "prod", "audit", rbac.Update{Name: rbac.Ptr("Audit log")}))(f)
+	ok(f.s.UpdatePermission(f.ctx, "prod", "audit", rbac.PermissionUpdate{Name: rbac.Ptr("Audit")}))(f)
+	nothing("update permission to the name it has")
+	ok(f.s.UpdatePermission(f.ctx, "prod", "audit", rbac.PermissionUpdate{Name: rbac.Ptr("Audit log")}))(f)
 	expect("update permission", ev{Type: rbac.EventPermissionUpdated, Perm: "audit"})
 	ok(f.s.CreateRole(f.ctx, "prod", rbac.RoleInput{Slug: "auditor", Name: "Auditor", Permissions: []string{"audit"}}))(f)
 	expect("create role", ev{Type: rbac.EventRoleCreated, Role: "auditor"})
 	ok(f.s.UpdateRole(f.ctx, "prod", "auditor", rbac.RoleUpdate{Name: rbac.Ptr("Auditors")}))(f)
 	expect("update role", ev{Type: rbac.EventRoleUpdated, Role: "auditor"})
 	ok(f.s.CreateOrganizationRole(f.ctx, "prod", "acme", rbac.RoleInput{Slug: "billing", Name: "Billing", Permissions: []string{"audit"}}))(f)
-	expect("create organization role", ev{Type: rbac.EventOrganizationRoleCreate, Org: "acme", Role: "org-billing"})
+	expect("create organization role", ev{Type: rbac.EventOrganizationRoleCreated, Org: "acme", Role: "org-billing"})
 	ok(f.s.UpdateOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.RoleUpdate{Description: rbac.Ptr("Pays")}))(f)
-	expect("update organization role", ev{Type: rbac.EventOrganizationRoleUpdate, Org: "acme", Role: "org-billing"})
+	expect("update organization role", ev{Type: rbac.EventOrganizationRoleUpdated, Org: "acme", Role: "org-billing"})
 	ok(f.s.DeletePermission(f.ctx, "prod", "audit", rbac.DeleteOptions{}))(f)
 	expect("delete permission", ev{Type: rbac.EventPermissionDeleted, Perm: "audit"},
-		ev{Type: rbac.EventRoleUpdated, Role: "auditor"}, ev{Type: rbac.EventOrganizationRoleUpdate, Org: "acme", Role: "org-billing"})
+		ev{Type: rbac.EventRoleUpdated, Role: "auditor"}, ev{Type: rbac.EventOrganizationRoleUpdated, Org: "acme", Role: "org-billing"})
 	m1 := f.member("prod", "acme", "u1", "org-billing")
 	expect("create membership", ev{Type: rbac.EventMembershipCreated, Org: "acme", User: "u1", Membership: true})
 	m2 := f.member("prod", "acme", "u2", "auditor")
@@ -993,9 +1017,13 @@ func scenarioEvents(t *testing.T, ns func(*testing.T) rbac.Store) {
 	m3 := f.member("prod", "globex", "u3", "auditor")
 	expect("create membership", ev{Type: rbac.EventMembershipCreated, Org: "globex", User: "u3", Membership: true})
 	ok(f.s.UpdateMembershipRoles(f.ctx, "prod", m1.ID, []string{"org-billing"}))(f)
+	nothing("update membership to the roles it has")
+	ok(f.s.UpdateMembershipRoles(f.ctx, "prod", m1.ID, []string{"auditor"}))(f)
 	expect("update membership", ev{Type: rbac.EventMembershipUpdated, Org: "acme", User: "u1", Membership: true})
-	ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{Replacement: "viewer"}))(f)
-	expect("reassigning organization role", ev{Type: rbac.EventOrganizationRoleDelete, Org: "acme", Role: "org-billing"},
+	ok(f.s.UpdateMembershipRoles(f.ctx, "prod", m1.ID, []string{"org-billing"}))(f)
+	expect("update membership back", ev{Type: rbac.EventMembershipUpdated, Org: "acme", User: "u1", Membership: true})
+	ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReassignTo: "viewer"}))(f)
+	expect("reassigning organization role", ev{Type: rbac.EventOrganizationRoleDeleted, Org: "acme", Role: "org-billing"},
 		ev{Type: rbac.EventMembershipUpdated, Org: "acme", User: "u1", Membership: true})
 	ok(f.s.DeleteRole(f.ctx, "prod", "auditor", rbac.DeleteOptions{}))(f)
 	if got := f.roles("prod", m3.ID); !slices.Equal(got, []string{"member"}) {

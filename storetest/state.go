@@ -11,50 +11,50 @@ import (
 	"github.com/orgroles/rbac"
 )
 
-// State is everything a caller can observe of a store through the
+// observed is everything a caller can observe of a store through the
 // Service's read API, keyed by environment id. Timestamps and the ids of
 // roles and permissions, which the caller never names, are left out.
-type State map[string]EnvState
+type observed map[string]envObs
 
-// EnvState is the observable state of one environment.
-type EnvState struct {
+// envObs is the observable state of one environment.
+type envObs struct {
 	Name          string
 	Revision      int64 // compared before/after a failed call, not with the model
 	DefaultRole   string
 	PriorityOrder []string
 	MultipleRoles bool
-	Permissions   []PermState // by slug
-	Roles         []RoleState // environment roles, in the environment order
-	Orgs          []OrgState  // by id
+	Permissions   []permObs // by slug
+	Roles         []roleObs // environment roles, in the environment order
+	Orgs          []orgObs  // by id
 }
 
-// PermState is a permission.
-type PermState struct {
+// permObs is a permission.
+type permObs struct {
 	Slug, Name, Description string
 	System                  bool
 }
 
-// RoleState is a role.
-type RoleState struct {
+// roleObs is a role.
+type roleObs struct {
 	Slug, Name, Description string
 	Type                    rbac.RoleType
 	Org                     string
 	Permissions             []string
 }
 
-// OrgState is an organization with everything it holds.
-type OrgState struct {
+// orgObs is an organization with everything it holds.
+type orgObs struct {
 	ID, Name    string
 	OwnDefault  string   // the record's own default, "" while inheriting
 	OwnOrder    []string // the record's own order, nil while inheriting
 	Settings    rbac.Settings
-	Roles       []RoleState // every visible role, in the effective order
-	Memberships []MemberState
-	Mappings    []MappingState
+	Roles       []roleObs // every visible role, in the effective order
+	Memberships []memberObs
+	Mappings    []mappingObs
 }
 
-// MemberState is a membership.
-type MemberState struct {
+// memberObs is a membership.
+type memberObs struct {
 	ID, User string
 	Status   rbac.MembershipStatus
 	Role     string
@@ -62,8 +62,8 @@ type MemberState struct {
 	Source   rbac.RoleSource
 }
 
-// MappingState is a group mapping.
-type MappingState struct {
+// mappingObs is a group mapping.
+type mappingObs struct {
 	ID     string
 	Source rbac.GroupSource
 	Group  string
@@ -72,22 +72,22 @@ type MappingState struct {
 
 var allStatuses = []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}
 
-func roleState(r rbac.Role) RoleState {
-	return RoleState{Slug: r.Slug, Name: r.Name, Description: r.Description, Type: r.Type,
+func roleState(r rbac.Role) roleObs {
+	return roleObs{Slug: r.Slug, Name: r.Name, Description: r.Description, Type: r.Type,
 		Org: r.OrganizationID, Permissions: r.Permissions}
 }
 
-func memberState(m rbac.Membership) MemberState {
-	return MemberState{ID: m.ID, User: m.UserID, Status: m.Status, Role: m.Role, Roles: m.Roles, Source: m.RoleSource}
+func memberState(m rbac.Membership) memberObs {
+	return memberObs{ID: m.ID, User: m.UserID, Status: m.Status, Role: m.Role, Roles: m.Roles, Source: m.RoleSource}
 }
 
 // Dump reads the whole state of every environment through the Service.
-func Dump(ctx context.Context, s *rbac.Service) (State, error) {
+func Dump(ctx context.Context, s *rbac.Service) (observed, error) {
 	envs, err := s.Environments(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st := State{}
+	st := observed{}
 	for _, id := range envs {
 		es, err := dumpEnv(ctx, s, id)
 		if err != nil {
@@ -98,45 +98,50 @@ func Dump(ctx context.Context, s *rbac.Service) (State, error) {
 	return st, nil
 }
 
-func dumpEnv(ctx context.Context, s *rbac.Service, id string) (EnvState, error) {
-	var es EnvState
+func dumpEnv(ctx context.Context, s *rbac.Service, id string) (envObs, error) {
+	var es envObs
 	env, err := s.GetEnvironment(ctx, id)
 	if err != nil {
 		return es, err
 	}
 	es.Name, es.Revision = env.Name, env.Revision
 	es.DefaultRole, es.PriorityOrder, es.MultipleRoles = env.DefaultRole, env.PriorityOrder, env.MultipleRoles
-	perms, err := s.ListPermissions(ctx, id)
+	perms, err := listPermissions(ctx, s, id)
 	if err != nil {
 		return es, err
 	}
-	for _, p := range perms {
-		es.Permissions = append(es.Permissions, PermState{p.Slug, p.Name, p.Description, p.System})
+	for i, p := range perms {
+		if i > 0 && perms[i-1].ID >= p.ID {
+			return es, fmt.Errorf("ListPermissions: %q listed after %q, not in id order", p.ID, perms[i-1].ID)
+		}
+		es.Permissions = append(es.Permissions, permObs{p.Slug, p.Name, p.Description, p.System})
 	}
-	roles, err := s.ListRoles(ctx, id)
+	// The model does not know permission ids: compare by slug.
+	slices.SortFunc(es.Permissions, func(a, b permObs) int { return strings.Compare(a.Slug, b.Slug) })
+	roles, err := listRoles(ctx, s, id)
 	if err != nil {
 		return es, err
 	}
 	for _, r := range roles {
 		es.Roles = append(es.Roles, roleState(r))
 	}
-	orgs, err := s.ListOrganizations(ctx, id, "", 0)
+	orgs, err := listOrganizations(ctx, s, id)
 	if err != nil {
 		return es, err
 	}
 	for _, o := range orgs {
-		os := OrgState{ID: o.ID, Name: o.Name, OwnDefault: o.DefaultRole, OwnOrder: o.PriorityOrder}
+		os := orgObs{ID: o.ID, Name: o.Name, OwnDefault: o.DefaultRole, OwnOrder: o.PriorityOrder}
 		if os.Settings, err = s.OrganizationSettings(ctx, id, o.ID); err != nil {
 			return es, err
 		}
-		roles, err := s.ListOrganizationRoles(ctx, id, o.ID)
+		roles, err := listOrganizationRoles(ctx, s, id, o.ID)
 		if err != nil {
 			return es, err
 		}
 		for _, r := range roles {
 			os.Roles = append(os.Roles, roleState(r))
 		}
-		ms, err := s.ListMemberships(ctx, id, rbac.MembershipFilter{OrganizationID: o.ID, Statuses: allStatuses})
+		ms, err := listMemberships(ctx, s, id, rbac.MembershipFilter{OrganizationID: o.ID, Statuses: allStatuses})
 		if err != nil {
 			return es, err
 		}
@@ -146,7 +151,7 @@ func dumpEnv(ctx context.Context, s *rbac.Service, id string) (EnvState, error) 
 			}
 			os.Memberships = append(os.Memberships, memberState(m))
 		}
-		gms, err := s.ListGroupMappings(ctx, id, o.ID)
+		gms, err := listGroupMappings(ctx, s, id, o.ID)
 		if err != nil {
 			return es, err
 		}
@@ -154,16 +159,16 @@ func dumpEnv(ctx context.Context, s *rbac.Service, id string) (EnvState, error) 
 			if g.OrganizationID != o.ID {
 				return es, fmt.Errorf("group mapping %q of organization %q listed under %q", g.ID, g.OrganizationID, o.ID)
 			}
-			os.Mappings = append(os.Mappings, MappingState{g.ID, g.Source, g.GroupID, g.Role})
+			os.Mappings = append(os.Mappings, mappingObs{g.ID, g.Source, g.GroupID, g.Role})
 		}
 		es.Orgs = append(es.Orgs, os)
 	}
 	return es, nil
 }
 
-// Invariants checks SPEC §14 I1–I7 and the shape of listings on a dumped
+// invariants checks SPEC §14 I1–I7 and the shape of listings on a dumped
 // state, without a model. It returns one line per violation.
-func Invariants(st State) []string {
+func invariants(st observed) []string {
 	var bad []string
 	add := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	for _, envID := range sortedKeys(st) {
@@ -186,7 +191,7 @@ func Invariants(st State) []string {
 		for _, p := range es.Permissions {
 			perms[p.Slug] = true
 		}
-		checkPerms := func(where string, r RoleState) {
+		checkPerms := func(where string, r roleObs) {
 			for _, p := range r.Permissions {
 				if !perms[p] {
 					add("%s: role %q holds permission %q that does not exist (3.2, 3.3)", where, r.Slug, p)
@@ -304,7 +309,7 @@ func Invariants(st State) []string {
 // pair of users agree with a naive recomputation from the dumped state.
 // perms are the permissions to ask Can about, in addition to those of the
 // environment.
-func checkClaims(ctx context.Context, s *rbac.Service, st State, users, perms []string) []string {
+func checkClaims(ctx context.Context, s *rbac.Service, st observed, users, perms []string) []string {
 	var bad []string
 	add := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	for _, envID := range sortedKeys(st) {
@@ -315,11 +320,11 @@ func checkClaims(ctx context.Context, s *rbac.Service, st State, users, perms []
 		}
 		askPerms = sortedUnique(askPerms)
 		for _, os := range es.Orgs {
-			byUser := map[string]MemberState{}
+			byUser := map[string]memberObs{}
 			for _, m := range os.Memberships {
 				byUser[m.User] = m
 			}
-			roleOf := map[string]RoleState{}
+			roleOf := map[string]roleObs{}
 			for _, r := range os.Roles {
 				roleOf[r.Slug] = r
 			}
@@ -433,7 +438,7 @@ func isPermutation(order, want []string) bool {
 	return slices.Equal(a, b)
 }
 
-func slugsOfStates(rs []RoleState) []string {
+func slugsOfStates(rs []roleObs) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.Slug
@@ -455,15 +460,15 @@ func sortIn(roles, order []string) {
 // normalized returns a copy of st with every empty slice nil and, if
 // noRev, revisions zeroed, so that reflect.DeepEqual compares it the way
 // cmpopts.EquateEmpty would (cmp.Diff is kept for reporting a difference).
-func (st State) normalized(noRev bool) State {
-	out := State{}
+func (st observed) normalized(noRev bool) observed {
+	out := observed{}
 	nilIfEmpty := func(s []string) []string {
 		if len(s) == 0 {
 			return nil
 		}
 		return s
 	}
-	roles := func(rs []RoleState) []RoleState {
+	roles := func(rs []roleObs) []roleObs {
 		if len(rs) == 0 {
 			return nil
 		}

@@ -53,11 +53,11 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 			if err := tx.PutPermission(ctx, rbac.Permission{Slug: "x"}); err == nil {
 				add("%s: a write in a read-only transaction succeeded", envID)
 			}
-			roles, err := tx.Roles(ctx, "")
+			roles, err := tx.EnvironmentRoles(ctx)
 			if err != nil {
 				return err
 			}
-			eq(envID+": Roles(\"\")", slugsOf(roles), sortedKeys(e.Roles))
+			eq(envID+": EnvironmentRoles()", slugsOf(roles), sortedKeys(e.Roles))
 			for _, slug := range sortedKeys(e.Roles) {
 				var want []string
 				for _, id := range sortedKeys(e.Orgs) {
@@ -70,18 +70,20 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 					return err
 				}
 				eq(fmt.Sprintf("%s: OrganizationsWithDefault(%q)", envID, slug), got, want)
-				got, err = tx.RoleHolders(ctx, "", slug)
+				got, err = holderIDs(ctx, tx, "", slug)
 				if err != nil {
 					return err
 				}
-				eq(fmt.Sprintf("%s: RoleHolders(\"\", %q)", envID, slug), got, holders(e, "", slug))
-				gms, err := tx.GroupMappingsTo(ctx, "", slug)
+				eq(fmt.Sprintf("%s: Memberships({Role: %q})", envID, slug), got, holders(e, "", slug))
+				gms, err := collect(func(fn func(rbac.GroupMapping) error) error {
+					return tx.GroupMappings(ctx, rbac.GroupMappingQuery{Role: slug}, fn)
+				})
 				if err != nil {
 					return err
 				}
-				eq(fmt.Sprintf("%s: GroupMappingsTo(\"\", %q)", envID, slug), mappingIDs(gms), mappingsTo(e, "", slug))
+				eq(fmt.Sprintf("%s: GroupMappings({Role: %q})", envID, slug), mappingIDs(gms), mappingsTo(e, "", slug))
 			}
-			orgs, err := tx.Organizations(ctx, "", 0)
+			orgs, err := collect(func(fn func(rbac.Organization) error) error { return tx.Organizations(ctx, rbac.Range{}, fn) })
 			if err != nil {
 				return err
 			}
@@ -90,33 +92,31 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 				ids = append(ids, o.ID)
 			}
 			eq(envID+": Organizations", ids, sortedKeys(e.Orgs))
-			if len(ids) > 1 {
-				page, err := tx.Organizations(ctx, ids[0], 1)
-				if err != nil {
-					return err
-				}
-				if len(page) != 1 || page[0].ID != ids[1] {
-					add("%s: Organizations(%q, 1) = %v; want %q", envID, ids[0], page, ids[1])
-				}
-			}
+			checkRanges(add, envID+": Organizations", ids, func(r rbac.Range) ([]string, error) {
+				var got []string
+				err := tx.Organizations(ctx, r, func(o rbac.Organization) error { got = append(got, o.ID); return nil })
+				return got, err
+			})
 			for _, oid := range sortedKeys(e.Orgs) {
 				o := e.Orgs[oid]
-				roles, err := tx.Roles(ctx, oid)
+				roles, err := tx.OrganizationRoles(ctx, oid)
 				if err != nil {
 					return err
 				}
-				eq(fmt.Sprintf("%s: Roles(%q)", envID, oid), slugsOf(roles), sortedKeys(o.Roles))
+				eq(fmt.Sprintf("%s: OrganizationRoles(%q)", envID, oid), slugsOf(roles), sortedKeys(o.Roles))
 				for _, slug := range e.visibleSlugs(o) {
-					got, err := tx.RoleHolders(ctx, oid, slug)
+					got, err := holderIDs(ctx, tx, oid, slug)
 					if err != nil {
 						return err
 					}
-					eq(fmt.Sprintf("%s: RoleHolders(%q, %q)", envID, oid, slug), got, holders(e, oid, slug))
-					gms, err := tx.GroupMappingsTo(ctx, oid, slug)
+					eq(fmt.Sprintf("%s: Memberships({%q, Role: %q})", envID, oid, slug), got, holders(e, oid, slug))
+					gms, err := collect(func(fn func(rbac.GroupMapping) error) error {
+						return tx.GroupMappings(ctx, rbac.GroupMappingQuery{OrganizationID: oid, Role: slug}, fn)
+					})
 					if err != nil {
 						return err
 					}
-					eq(fmt.Sprintf("%s: GroupMappingsTo(%q, %q)", envID, oid, slug), mappingIDs(gms), mappingsTo(e, oid, slug))
+					eq(fmt.Sprintf("%s: GroupMappings({%q, Role: %q})", envID, oid, slug), mappingIDs(gms), mappingsTo(e, oid, slug))
 				}
 				for _, u := range userPool {
 					mm := e.memberOf(oid, u)
@@ -127,29 +127,22 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 				}
 			}
 			// Membership filters.
-			all, err := tx.Memberships(ctx, rbac.MembershipFilter{})
+			memberIDs := func(q rbac.MembershipQuery) ([]string, error) {
+				var got []string
+				err := tx.Memberships(ctx, q, func(m rbac.Membership) error { got = append(got, m.ID); return nil })
+				return got, err
+			}
+			allIDs, err := memberIDs(rbac.MembershipQuery{})
 			if err != nil {
 				return err
 			}
-			var allIDs []string
-			for _, mm := range all {
-				allIDs = append(allIDs, mm.ID)
-			}
 			eq(envID+": Memberships({})", allIDs, sortedKeys(e.Members))
-			if len(allIDs) > 2 {
-				page, err := tx.Memberships(ctx, rbac.MembershipFilter{After: allIDs[0], Limit: 2})
-				if err != nil {
-					return err
-				}
-				var got []string
-				for _, mm := range page {
-					got = append(got, mm.ID)
-				}
-				eq(envID+": Memberships(after, limit 2)", got, allIDs[1:3])
-			}
+			checkRanges(add, envID+": Memberships", allIDs, func(r rbac.Range) ([]string, error) {
+				return memberIDs(rbac.MembershipQuery{Range: r})
+			})
 			for _, u := range userPool {
-				f := rbac.MembershipFilter{UserID: u, Statuses: []rbac.MembershipStatus{rbac.StatusInactive, rbac.StatusPending}}
-				got, err := tx.Memberships(ctx, f)
+				f := rbac.MembershipQuery{UserID: u, Statuses: []rbac.MembershipStatus{rbac.StatusInactive, rbac.StatusPending}}
+				got, err := collect(func(fn func(rbac.Membership) error) error { return tx.Memberships(ctx, f, fn) })
 				if err != nil {
 					return err
 				}
@@ -164,7 +157,9 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 				}
 				eq(fmt.Sprintf("%s: Memberships(user %q, inactive or pending)", envID, u), gotIDs, want)
 			}
-			multi, err := tx.Memberships(ctx, rbac.MembershipFilter{MultipleRoles: true})
+			multi, err := collect(func(fn func(rbac.Membership) error) error {
+				return tx.Memberships(ctx, rbac.MembershipQuery{MultipleRoles: true}, fn)
+			})
 			if err != nil {
 				return err
 			}
@@ -213,8 +208,11 @@ func holders(e *mEnv, org, slug string) []string {
 	return out
 }
 
+// mappingsTo lists, by id, the ids of the mappings of org (every
+// organization when org is "") that target slug.
 func mappingsTo(e *mEnv, org, slug string) []string {
 	var out []string
+	defer func() { slices.Sort(out) }()
 	for _, oid := range sortedKeys(e.Orgs) {
 		if org != "" && oid != org {
 			continue
@@ -235,4 +233,47 @@ func mappingIDs(gms []rbac.GroupMapping) []string {
 		out = append(out, g.ID)
 	}
 	return out
+}
+
+// checkRanges checks a Store listing's ranges against the whole listing
+// ids, in id order: every bound, both directions, limits.
+func checkRanges(add func(string, ...any), what string, ids []string, list func(rbac.Range) ([]string, error)) {
+	if len(ids) == 0 {
+		return
+	}
+	mid := ids[len(ids)/2]
+	rev := slices.Clone(ids)
+	slices.Reverse(rev)
+	filter := func(in []string, keep func(string) bool) []string {
+		var out []string
+		for _, id := range in {
+			if keep(id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	firstN := func(in []string, n int) []string { return in[:min(n, len(in))] }
+	for _, c := range []struct {
+		r    rbac.Range
+		want []string
+	}{
+		{rbac.Range{Desc: true}, rev},
+		{rbac.Range{Limit: 2}, firstN(ids, 2)},
+		{rbac.Range{After: mid}, filter(ids, func(id string) bool { return id > mid })},
+		{rbac.Range{After: mid, Limit: 1}, firstN(filter(ids, func(id string) bool { return id > mid }), 1)},
+		{rbac.Range{Before: mid}, filter(ids, func(id string) bool { return id < mid })},
+		{rbac.Range{Before: mid, Desc: true, Limit: 2}, firstN(filter(rev, func(id string) bool { return id < mid }), 2)},
+		{rbac.Range{After: ids[0], Before: ids[len(ids)-1]}, filter(ids, func(id string) bool { return id > ids[0] && id < ids[len(ids)-1] })},
+		{rbac.Range{After: mid + "!"}, filter(ids, func(id string) bool { return id > mid+"!" })},
+	} {
+		got, err := list(c.r)
+		if err != nil {
+			add("%s(%+v): %v", what, c.r, err)
+			continue
+		}
+		if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+			add("%s(%+v) = %v; want %v", what, c.r, got, c.want)
+		}
+	}
 }

@@ -23,37 +23,29 @@
 //     -race.
 //   - Scenarios: deterministic tests of single SPEC statements, each named
 //     after the statement it checks, and the group-mapping scenarios of
-//     [RunGroups].
+//     [runGroups].
 //   - Store: the parts of the Store contract the Service cannot show: a
 //     failed or cancelled transaction leaves no trace in records or
 //     indexes, read-only transactions refuse writes, slices are not shared.
 //
 // # Number of checks
 //
-// The state machine runs rapid's default of 100 random sequences. Raise it
-// with the environment variable RBAC_RAPID_CHECKS (RBAC_RAPID_CHECKS=1000
-// go test ./memstore/) or with rapid's own -rapid.checks flag, which wins
-// when both are given. rapid's other flags (-rapid.seed, -rapid.steps, …)
-// work as usual.
+// The state machine runs rapid's default of 100 random sequences; rapid's
+// own flags set it: go test ./memstore/ -rapid.checks=1000 (and
+// -rapid.seed, -rapid.steps, … as usual).
 package storetest
 
 import (
-	"flag"
-	"os"
+	"context"
 	"testing"
 
 	"github.com/orgroles/rbac"
 )
 
-// ChecksEnv is the environment variable that sets the number of random
-// sequences the state machine runs.
-const ChecksEnv = "RBAC_RAPID_CHECKS"
-
 // Run runs the conformance suite. newStore must return a fresh, empty
 // store on every call; it may register cleanups on the t it is given.
 func Run(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Helper()
-	ApplyChecksEnv(t)
 	t.Run("StateMachine", func(t *testing.T) { testStateMachine(t, newStore) })
 	t.Run("BadInputs", func(t *testing.T) { testBadInputs(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
@@ -61,26 +53,58 @@ func Run(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Run("Store", func(t *testing.T) { testStoreContract(t, newStore) })
 }
 
-// ApplyChecksEnv sets rapid's -rapid.checks flag from the environment
-// variable RBAC_RAPID_CHECKS, unless the flag was given on the command line.
-// [Run] calls it; other property tests built on rapid can call it too, so
-// that one variable scales them all. Without the variable it does nothing.
-func ApplyChecksEnv(t testing.TB) {
-	t.Helper()
-	v, ok := os.LookupEnv(ChecksEnv)
-	if !ok || v == "" {
-		return
-	}
-	explicit := false
-	flag.Visit(func(f *flag.Flag) {
-		if f.Name == "rapid.checks" {
-			explicit = true
+// all reads every page of a Service listing, MaxLimit at a time.
+func all[T any](list func(rbac.ListOptions) (rbac.Page[T], error)) ([]T, error) {
+	var out []T
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p, err := list(opt)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, p.Data...)
+		if p.After == "" {
+			return out, nil
+		}
+		opt.After = p.After
+	}
+}
+
+// collect gathers what a Store listing method hands to its callback.
+func collect[T any](list func(fn func(T) error) error) ([]T, error) {
+	var out []T
+	err := list(func(x T) error { out = append(out, x); return nil })
+	return out, err
+}
+
+// The Service's listings, read whole.
+
+func listPermissions(ctx context.Context, s *rbac.Service, env string) ([]rbac.Permission, error) {
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Permission], error) { return s.ListPermissions(ctx, env, o) })
+}
+
+func listRoles(ctx context.Context, s *rbac.Service, env string) ([]rbac.Role, error) {
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) { return s.ListRoles(ctx, env, o) })
+}
+
+func listOrganizations(ctx context.Context, s *rbac.Service, env string) ([]rbac.Organization, error) {
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Organization], error) {
+		return s.ListOrganizations(ctx, env, o)
 	})
-	if explicit {
-		return
-	}
-	if err := flag.Set("rapid.checks", v); err != nil {
-		t.Fatalf("%s=%q: %v", ChecksEnv, v, err)
-	}
+}
+
+func listOrganizationRoles(ctx context.Context, s *rbac.Service, env, org string) ([]rbac.Role, error) {
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) {
+		return s.ListOrganizationRoles(ctx, env, org, o)
+	})
+}
+
+func listMemberships(ctx context.Context, s *rbac.Service, env string, f rbac.MembershipFilter) ([]rbac.Membership, error) {
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Membership], error) { return s.ListMemberships(ctx, env, f, o) })
+}
+
+func listGroupMappings(ctx context.Context, s *rbac.Service, env, org string) ([]rbac.GroupMapping, error) {
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.GroupMapping], error) {
+		return s.ListGroupMappings(ctx, env, org, o)
+	})
 }

@@ -40,7 +40,7 @@ func main() {
 	for _, p := range []string{"videos:view", "videos:create", "videos:delete", "billing:manage"} {
 		must(s.CreatePermission(ctx, env, rbac.PermissionInput{Slug: p, Name: p}))
 	}
-	fmt.Println("created", slugs(must(s.ListPermissions(ctx, env)), func(p rbac.Permission) string { return p.Slug }))
+	fmt.Println("created", slugs(must(s.ListPermissions(ctx, env, rbac.ListOptions{})).Data, func(p rbac.Permission) string { return p.Slug }))
 
 	step("Environment roles")
 	must(s.UpdateRole(ctx, env, "member", rbac.RoleUpdate{Permissions: &[]string{"videos:view"}}))
@@ -49,7 +49,7 @@ func main() {
 	must(s.CreateRole(ctx, env, rbac.RoleInput{Slug: "editor", Name: "Editor",
 		Permissions: []string{"videos:view", "videos:create"}}))
 	must(s.SetPriorityOrder(ctx, env, []string{"admin", "editor", "member"}))
-	for _, r := range must(s.ListRoles(ctx, env)) {
+	for _, r := range must(s.ListRoles(ctx, env, rbac.ListOptions{})).Data {
 		fmt.Printf("%-8s %v\n", r.Slug, r.Permissions)
 	}
 
@@ -91,10 +91,10 @@ func main() {
 	if errors.As(err, &rerr) && errors.Is(err, rbac.ErrReplacementRequired) {
 		fmt.Printf("delete viewer without a replacement: %s, organizations %v\n", rerr.Code, rerr.Organizations)
 	}
-	plan := must(s.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{Replacement: "member", DryRun: true}))
+	plan := must(s.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{ReplacementDefault: "member", DryRun: true}))
 	fmt.Printf("dry run with replacement member: defaults replaced in %v, %d membership(s) reassigned\n",
 		plan.DefaultsReplaced, len(plan.Memberships))
-	must(s.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{Replacement: "member"}))
+	must(s.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{ReplacementDefault: "member"}))
 	fmt.Println("deleted viewer:")
 	showSettings(ctx, s, "acme")
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
