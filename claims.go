@@ -3,7 +3,7 @@ package rbac
 import "slices"
 
 // Claims are the role-aware claims of a session token for one user in one
-// organization (SPEC 11.1), with the JSON names of WorkOS session tokens.
+// organization (rule 11.1), with the JSON names of WorkOS session tokens.
 type Claims struct {
 	OrganizationID string   `json:"org_id"`
 	Role           string   `json:"role"`        // the primary role

@@ -3,7 +3,7 @@ package rbac
 import "time"
 
 // GroupSource tells which identity-provider channel a group comes from
-// (SPEC 10.1).
+// (rule 10.1).
 type GroupSource string
 
 // Group sources.
@@ -15,7 +15,7 @@ const (
 func (s GroupSource) valid() bool { return s == GroupSourceDirectory || s == GroupSourceSSO }
 
 // A GroupMapping maps an external group of an organization's identity
-// provider to a role visible in that organization (SPEC 10.1).
+// provider to a role visible in that organization (rule 10.1).
 type GroupMapping struct {
 	ID             string      `json:"id"`
 	OrganizationID string      `json:"organization_id"`
@@ -33,7 +33,7 @@ type GroupMappingInput struct {
 	Role    string      // a role visible in the organization
 }
 
-// precedence ranks role sources (SPEC 10.2): an explicit directory mapping
+// precedence ranks role sources (rule 10.2): an explicit directory mapping
 // beats an explicit SSO mapping, which beats a manual assignment, which
 // beats the SSO default mapping (the default role).
 func (s RoleSource) precedence() int {

@@ -10,7 +10,7 @@ import (
 
 // A user in two directory groups, mapped to admin and member, gets the role
 // highest in the organization's priority order; change the order and the
-// next sync resolves differently (SPEC 10.3, 7.4).
+// next sync resolves differently (rules 10.3, 7.4).
 func ExampleService_SyncGroups() {
 	ctx := context.Background()
 	s := rbac.New(memstore.New())
@@ -32,7 +32,7 @@ func ExampleService_SyncGroups() {
 	fmt.Println("after reordering:", r.Membership.Role)
 
 	// Removing the winning mapping resets the member to the default role
-	// on the next sync (SPEC 10.4).
+	// on the next sync (rule 10.4).
 	s.DeleteGroupMapping(ctx, "prod", "acme", rbac.GroupSourceDirectory, "grp-everyone")
 	s.SetOrganizationDefaultRole(ctx, "prod", "acme", "member")
 	r, _ = s.SyncGroups(ctx, "prod", rbac.SyncInput{OrganizationID: "acme", UserID: "user_alice",

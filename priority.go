@@ -5,13 +5,13 @@ import (
 	"sort"
 )
 
-// A priority order ranks roles, highest priority first (SPEC 7). The
+// A priority order ranks roles, highest priority first (rules §7). The
 // environment order ranks the environment roles; an organization's own
 // order ranks every role visible in it, environment and organization roles
 // alike.
 
 // checkPermutation reports whether order holds exactly the slugs of want,
-// each once (SPEC 7.1, 7.2).
+// each once (rules 7.1, 7.2).
 func checkPermutation(order []string, want []string) error {
 	if len(order) != len(want) {
 		return invalidf("priority_order", "a permutation of the visible roles",
@@ -63,7 +63,7 @@ func sortByPriority(roles []string, order []string) {
 	})
 }
 
-// Resolve returns the candidate highest in order: the winner of SPEC 7.4.
+// Resolve returns the candidate highest in order: the winner of rule 7.4.
 // It returns "" when candidates is empty or none of them is in order.
 func Resolve(order []string, candidates []string) string {
 	best, bestPos := "", len(order)

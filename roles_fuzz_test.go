@@ -10,7 +10,7 @@ import (
 	"github.com/orgroles/rbac"
 )
 
-// The slug rules of SPEC 2.1 and 2.2, written independently of roles.go:
+// The slug rules 2.1 and 2.2, written independently of roles.go:
 // a role slug is alphanumeric runs joined by single separators, a
 // permission slug any run of its alphabet; both 1–48 bytes.
 var (
@@ -23,7 +23,7 @@ func refValidRoleSlug(s string) bool { return len(s) <= 48 && refRoleSlug.MatchS
 
 func refValidPermissionSlug(s string) bool { return len(s) <= 48 && refPermissionSlug.MatchString(s) }
 
-// refGenerate is SPEC 5.2 step by step: lowercase, whitespace to '-', drop
+// refGenerate is rule 5.2 step by step: lowercase, whitespace to '-', drop
 // what is outside [a-z0-9_-], collapse each run of separators to its first
 // one, trim separators, cut the name part to what fits in 48 characters
 // beside "org-", "-" and the suffix (trimming separators the cut exposes),
@@ -87,7 +87,7 @@ func FuzzValidateRoleSlug(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		err := rbac.ValidateRoleSlug(s)
 		if want := refValidRoleSlug(s); (err == nil) != want {
-			t.Fatalf("ValidateRoleSlug(%q) = %v; the SPEC 2.1 rule says valid = %v", s, err, want)
+			t.Fatalf("ValidateRoleSlug(%q) = %v; rule 2.1 says valid = %v", s, err, want)
 		}
 		if err != nil {
 			checkSlugError(t, s, err)
@@ -111,7 +111,7 @@ func FuzzValidatePermissionSlug(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		err := rbac.ValidatePermissionSlug(s)
 		if want := refValidPermissionSlug(s); (err == nil) != want {
-			t.Fatalf("ValidatePermissionSlug(%q) = %v; the SPEC 2.2 rule says valid = %v", s, err, want)
+			t.Fatalf("ValidatePermissionSlug(%q) = %v; rule 2.2 says valid = %v", s, err, want)
 		}
 		if err != nil {
 			checkSlugError(t, s, err)
@@ -138,7 +138,7 @@ func FuzzGenerateOrganizationRoleSlug(f *testing.F) {
 			t.Errorf("GenerateOrganizationRoleSlug(%q, %q) = %q, does not end with -%s", name, suffix, got, suffix)
 		}
 		if want := refGenerate(name, suffix); got != want {
-			t.Errorf("GenerateOrganizationRoleSlug(%q, %q) = %q; SPEC 5.2 gives %q", name, suffix, got, want)
+			t.Errorf("GenerateOrganizationRoleSlug(%q, %q) = %q; rule 5.2 gives %q", name, suffix, got, want)
 		}
 		// A generated slug is kept as it is when supplied back.
 		if again := rbac.OrganizationRoleSlug(got); again != got {
@@ -167,7 +167,7 @@ func FuzzOrganizationRoleSlug(f *testing.F) {
 			t.Errorf("OrganizationRoleSlug is not idempotent: %q → %q → %q", s, got, again)
 		}
 		// A valid slug stays valid after prefixing as long as it fits; a
-		// prefixed slug never equals an environment role slug (SPEC 5.3).
+		// prefixed slug never equals an environment role slug (rule 5.3).
 		if rbac.ValidateRoleSlug(s) == nil && len(got) <= rbac.MaxSlugLen {
 			if err := rbac.ValidateRoleSlug(got); err != nil {
 				t.Errorf("valid slug %q became invalid %q: %v", s, got, err)

@@ -93,7 +93,7 @@ func BenchmarkCreateMembership(b *testing.B) {
 
 // BenchmarkDeleteEnvironmentRole deletes an environment role that is the
 // environment default and is held by held memberships spread over every
-// organization, naming member as the replacement default (SPEC 9.1, 9.2):
+// organization, naming member as the replacement default (rules 9.1, 9.2):
 // the default moves and every holder is reassigned, in one transaction.
 //
 // Before each deletion, with the timer stopped, the role is created, made

@@ -115,7 +115,7 @@ func (a snapshot) equal(b snapshot) bool {
 	return true
 }
 
-// checkInvariants checks, through the Service, the invariants of SPEC §14
+// checkInvariants checks, through the Service, the invariants (rules §14)
 // that concern memberships and orders, on every organization of env, and
 // returns the number of memberships.
 func checkInvariants(tb testing.TB, svc *rbac.Service, env string) int {

@@ -30,7 +30,7 @@ var codeSentinels = map[string]error{
 
 // testBadInputs calls every write with bad inputs, one at a time, and
 // checks the exact typed error (kind, code, and field for invalid input,
-// SPEC 2.5, 12.1) and that nothing changed (SPEC 12.2).
+// rules 2.5, 12.1) and that nothing changed (rule 12.2).
 func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	f := newFixture(t, newStore)
 	f.standard("prod")

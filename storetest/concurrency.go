@@ -18,7 +18,7 @@ import (
 // memberships while readers read. Every write must succeed or fail with an
 // error the race explains; read-only transactions must see consistent
 // snapshots; at the end every invariant holds and every membership is
-// accounted for (SPEC 9.4, I8). Run it with -race.
+// accounted for (rule 9.4, invariant I8). Run it with -race.
 func testConcurrency(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	f := newFixture(t, newStore)
 	f.standard("prod")

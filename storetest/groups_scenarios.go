@@ -9,7 +9,7 @@ import (
 	"github.com/orgroles/rbac"
 )
 
-// runGroups checks role assignment from identity-provider groups (SPEC §10)
+// runGroups checks role assignment from identity-provider groups (rules §10)
 // on stores made by newStore, scenario by scenario, after the WorkOS
 // documentation of IdP role assignment. [Run] calls it; it is exported so a
 // store can run it alone.
@@ -133,7 +133,7 @@ func testMappingVisibility(t *testing.T, f *groupsFixture) {
 	}
 	_, err = f.s.CreateGroupMapping(f.ctx, gEnv, "acme", in("g1", "nope"))
 	wantErr(t, err, rbac.ErrInvalidRole)
-	// globex's organization role is not visible in acme (SPEC 5.4).
+	// globex's organization role is not visible in acme (rule 5.4).
 	_, err = f.s.CreateGroupMapping(f.ctx, gEnv, "acme", in("g1", secret.Slug))
 	wantErr(t, err, rbac.ErrInvalidRole)
 	_, err = f.s.CreateGroupMapping(f.ctx, gEnv, "nope", in("g1", "admin"))
@@ -174,7 +174,7 @@ func testSyncPriority(t *testing.T, f *groupsFixture) {
 		t.Fatalf("second sync: %+v", r)
 	}
 	f.wantRoles("acme", "alice", rbac.SourceDirectory, "member")
-	// An organization role takes part like any other (SPEC 5.9).
+	// An organization role takes part like any other (rule 5.9).
 	lead, err := f.s.CreateOrganizationRole(f.ctx, gEnv, "acme", rbac.RoleInput{Slug: "lead", Name: "Lead"})
 	if err != nil {
 		t.Fatal(err)

@@ -372,7 +372,7 @@ func (sm *machine) dumpEnv(t *rapid.T) observed {
 
 // expect runs call, which the model predicts fails with w (nil: succeeds).
 // When the call fails, or keep is set (a dry run), it checks that the
-// state did not change (SPEC 12.2, 9.5). It reports whether the call
+// state did not change (rules 12.2, 9.5). It reports whether the call
 // succeeded.
 func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func() error) bool {
 	var before observed
@@ -413,13 +413,13 @@ func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func
 	if w != nil || keep {
 		if after := sm.dumpEnv(t); !reflect.DeepEqual(before.normalized(false), after.normalized(false)) {
 			diff := cmp.Diff(before, after, cmpopts.EquateEmpty())
-			t.Fatalf("%s (error %v, dry run %v) changed the state (SPEC 12.2, 9.5) (-before +after):\n%s", op, err, keep, diff)
+			t.Fatalf("%s (error %v, dry run %v) changed the state (rules 12.2, 9.5) (-before +after):\n%s", op, err, keep, diff)
 		}
 	}
 	return err == nil
 }
 
-// checkEvents checks the events of the last call (SPEC 13.1): none for a
+// checkEvents checks the events of the last call (rule 13.1): none for a
 // failed call or a dry run (12.2, 9.5); else all of one environment, at its
 // current revision.
 func (sm *machine) checkEvents(t *rapid.T, op string, committed bool) {
@@ -439,7 +439,7 @@ func (sm *machine) checkEvents(t *rapid.T, op string, committed bool) {
 	}
 	for _, e := range sm.events {
 		if e.EnvironmentID != env || e.Revision != rec.Revision || e.Type == "" {
-			t.Fatalf("%s: event %+v; want environment %s at revision %d (SPEC 13.1)", op, e, env, rec.Revision)
+			t.Fatalf("%s: event %+v; want environment %s at revision %d (rule 13.1)", op, e, env, rec.Revision)
 		}
 	}
 }
@@ -486,7 +486,7 @@ func matchErr(err error, w *expErr) string {
 	}
 	if w.Kind == rbac.KindReplacementRequired {
 		if diff := cmp.Diff(w.Orgs, e.Organizations, cmpopts.EquateEmpty()); diff != "" || e.EnvironmentDefault != w.EnvDefault {
-			return fmt.Sprintf("error %v: organizations %v, environment default %v; want %v, %v (SPEC 9.1)",
+			return fmt.Sprintf("error %v: organizations %v, environment default %v; want %v, %v (rule 9.1)",
 				err, e.Organizations, e.EnvironmentDefault, w.Orgs, w.EnvDefault)
 		}
 	}
@@ -496,18 +496,18 @@ func matchErr(err error, w *expErr) string {
 func (sm *machine) checkPlan(t *rapid.T, op string, want, got rbac.DeletionPlan, dry bool) {
 	want.DryRun = dry
 	if diff := cmp.Diff(want, got, cmpPlan...); diff != "" {
-		t.Fatalf("%s: plan mismatch (-model +got) (SPEC 9.5):\n%s", op, diff)
+		t.Fatalf("%s: plan mismatch (-model +got) (rule 9.5):\n%s", op, diff)
 	}
 	if dry {
 		return
 	}
-	// SPEC 13.1: one membership event per membership changed or deleted.
+	// rule 13.1: one membership event per membership changed or deleted.
 	typ := rbac.EventMembershipUpdated
 	if want.OrganizationID != "" && want.Role == "" {
 		typ = rbac.EventMembershipDeleted
 	}
 	if n := sm.countEvents(typ); want.Permission == "" && n != len(want.Memberships) {
-		t.Fatalf("%s: %d %s events for %d memberships (SPEC 13.1)", op, n, typ, len(want.Memberships))
+		t.Fatalf("%s: %d %s events for %d memberships (rule 13.1)", op, n, typ, len(want.Memberships))
 	}
 }
 
@@ -564,7 +564,7 @@ func (sm *machine) createEnvironment(t *rapid.T) {
 		return err
 	}) {
 		if got.ID != id || got.DefaultRole != "member" || !slices.Equal(got.PriorityOrder, []string{"member"}) || got.MultipleRoles {
-			t.Fatalf("%s = %+v; want default member, order [member], multiple roles off (SPEC 4.1)", op, got)
+			t.Fatalf("%s = %+v; want default member, order [member], multiple roles off (rule 4.1)", op, got)
 		}
 		sm.m = c
 	}
@@ -665,7 +665,7 @@ func (sm *machine) updatePermission(t *rapid.T) {
 	}) {
 		p := c.Envs[env].Perms[slug]
 		if got.Slug != slug || got.Name != p.Name || got.Description != p.Description {
-			t.Fatalf("%s = %+v; want %+v (SPEC 2.4)", op, got, p)
+			t.Fatalf("%s = %+v; want %+v (rule 2.4)", op, got, p)
 		}
 		sm.m = c
 	}
@@ -787,14 +787,14 @@ func (sm *machine) createOrganization(t *rapid.T) {
 		return err
 	}) {
 		if in.ID == "" && !strings.HasPrefix(got.ID, "org_") || in.ID != "" && got.ID != in.ID {
-			t.Fatalf("%s returned id %q (SPEC 1.7)", op, got.ID)
+			t.Fatalf("%s returned id %q (rule 1.7)", op, got.ID)
 		}
 		c = sm.m.clone()
 		if w := c.createOrganization(env, in, got.ID); w != nil {
 			t.Fatalf("%s: generated id %q: the model says %s", op, got.ID, w)
 		}
 		if got.HasOwnSettings() || got.PriorityOrder != nil {
-			t.Fatalf("%s = %+v: a new organization inherits (SPEC 5.1)", op, got)
+			t.Fatalf("%s = %+v: a new organization inherits (rule 5.1)", op, got)
 		}
 		sm.m = c
 	}
@@ -833,7 +833,7 @@ func (sm *machine) setOrgDefault(t *rapid.T) {
 	}) {
 		o := c.Envs[env].Orgs[org]
 		if got.DefaultRole != slug || got.Inherited || !slices.Equal(got.PriorityOrder, o.Order) {
-			t.Fatalf("%s = %+v; want own settings %q %v (SPEC 7.3)", op, got, slug, o.Order)
+			t.Fatalf("%s = %+v; want own settings %q %v (rule 7.3)", op, got, slug, o.Order)
 		}
 		sm.m = c
 	}
@@ -858,7 +858,7 @@ func (sm *machine) setOrgOrder(t *rapid.T) {
 		return err
 	}) {
 		if got.Inherited || !slices.Equal(got.PriorityOrder, order) {
-			t.Fatalf("%s = %+v (SPEC 7.3)", op, got)
+			t.Fatalf("%s = %+v (rule 7.3)", op, got)
 		}
 		sm.m = c
 	}
@@ -875,7 +875,7 @@ func (sm *machine) resolveRole(t *rapid.T) {
 		got, err = sm.svc.ResolveRole(sm.ctx, env, org, cands)
 		return err
 	}) && got != want {
-		t.Fatalf("%s = %q; want %q (SPEC 7.4)", op, got, want)
+		t.Fatalf("%s = %q; want %q (rule 7.4)", op, got, want)
 	}
 }
 
@@ -907,13 +907,13 @@ func (sm *machine) createOrgRole(t *rapid.T) {
 		want := roleObs{Slug: slug, Name: in.Name, Description: in.Description, Type: rbac.OrganizationRole,
 			Org: org, Permissions: c.Envs[env].Orgs[org].Roles[slug].Perms}
 		if diff := cmp.Diff(want, roleState(got), cmpopts.EquateEmpty()); diff != "" {
-			t.Fatalf("%s returned (-model +got) (SPEC 5.2):\n%s", op, diff)
+			t.Fatalf("%s returned (-model +got) (rule 5.2):\n%s", op, diff)
 		}
 		sm.m = c
 	}
 }
 
-// checkGeneratedSlug checks a slug generated from name (SPEC 5.2).
+// checkGeneratedSlug checks a slug generated from name (rule 5.2).
 func checkGeneratedSlug(t interface{ Fatalf(string, ...any) }, op, name, slug string) {
 	base := slugBase(name)
 	prefix := "org-"
@@ -923,7 +923,7 @@ func checkGeneratedSlug(t interface{ Fatalf(string, ...any) }, op, name, slug st
 	suffix, ok := strings.CutPrefix(slug, prefix)
 	if !ok || len(suffix) != rbac.SlugSuffixLen || strings.Trim(suffix, "abcdefghijklmnopqrstuvwxyz0123456789") != "" ||
 		len(slug) > rbac.MaxSlugLen || !validRoleSlug(slug) {
-		t.Fatalf("%s: generated slug %q; want %q + %d characters of [a-z0-9] (SPEC 5.2)", op, slug, prefix, rbac.SlugSuffixLen)
+		t.Fatalf("%s: generated slug %q; want %q + %d characters of [a-z0-9] (rule 5.2)", op, slug, prefix, rbac.SlugSuffixLen)
 	}
 }
 
@@ -991,7 +991,7 @@ func (sm *machine) createMembership(t *rapid.T) {
 		return err
 	}) {
 		if !strings.HasPrefix(got.ID, "om_") {
-			t.Fatalf("%s returned id %q (SPEC 1.7)", op, got.ID)
+			t.Fatalf("%s returned id %q (rule 1.7)", op, got.ID)
 		}
 		c = sm.m.clone()
 		want, w := c.createMembership(env, in, got.ID)
@@ -1138,7 +1138,7 @@ func (sm *machine) syncGroups(t *rapid.T) {
 			t.Fatalf("%s: model: %s", op, w)
 		}
 		if got.Applied != want.Applied || got.Created != want.Created {
-			t.Fatalf("%s = applied %v created %v; want %v %v (SPEC 10.2, 10.3)", op, got.Applied, got.Created, want.Applied, want.Created)
+			t.Fatalf("%s = applied %v created %v; want %v %v (rules 10.2, 10.3)", op, got.Applied, got.Created, want.Applied, want.Created)
 		}
 		sm.checkMember(t, op, wm, got.Membership, in.OrganizationID)
 		sm.m = c
@@ -1146,7 +1146,7 @@ func (sm *machine) syncGroups(t *rapid.T) {
 }
 
 // reads checks single-record reads, also across organizations and
-// environments (SPEC 5.4, I6).
+// environments (rule 5.4, invariant I6).
 func (sm *machine) reads(t *rapid.T) {
 	env := sm.drawEnv(t)
 	org := sm.drawOrg(t, env)

@@ -9,13 +9,13 @@ import (
 	"github.com/orgroles/rbac"
 )
 
-// The model is a plain-Go rendering of SPEC.md, written from the
+// The model is a plain-Go rendering of the rules (docs/rules.md), written from the
 // specification and not from the Service: maps and slices, no store, no
 // transactions. Each operation works on a copy of the model (see
 // machine.apply) and returns either its result or the error the Service
 // must report.
 //
-// Where SPEC.md is silent the model takes these readings:
+// Where the rules are silent the model takes these readings:
 //
 //   - When a call breaks several rules, the first one reported is, in this
 //     order: the syntax of the inputs (slug, name, description, ids), the
@@ -155,7 +155,7 @@ func cloneRoles(rs map[string]*mRole) map[string]*mRole {
 	return out
 }
 
-// ---- SPEC 2: slugs and text ----
+// ---- rules §2: slugs and text ----
 
 func validRoleSlug(s string) bool {
 	if len(s) < 1 || len(s) > 48 {
@@ -222,7 +222,7 @@ func validID(s string) bool {
 	return true
 }
 
-// slugBase is the name part of a generated organization role slug (SPEC
+// slugBase is the name part of a generated organization role slug (rule
 // 5.2): lowercased, whitespace to '-', everything outside [a-z0-9_-]
 // dropped, each run of separators collapsed to its first one, separators
 // trimmed at both ends, at most 48-4-1-6 characters.
@@ -266,7 +266,7 @@ func (e *mEnv) visibleSlugs(org *mOrg) []string {
 	return append(out, sortedKeys(org.Roles)...)
 }
 
-// effective returns the default and order the organization resolves (SPEC
+// effective returns the default and order the organization resolves (rule
 // 6.3, 5.1).
 func (e *mEnv) effective(org *mOrg) (string, []string) {
 	if org.Own {
@@ -275,14 +275,14 @@ func (e *mEnv) effective(org *mOrg) (string, []string) {
 	return e.Default, e.Order
 }
 
-// fork gives the organization its own settings (SPEC 5.5, 7.3).
+// fork gives the organization its own settings (rules 5.5, 7.3).
 func (e *mEnv) fork(org *mOrg) {
 	if !org.Own {
 		org.Own, org.Default, org.Order = true, e.Default, slices.Clone(e.Order)
 	}
 }
 
-// best returns the candidate highest in order (SPEC 7.4).
+// best returns the candidate highest in order (rule 7.4).
 func best(order, candidates []string) string {
 	for _, s := range order {
 		if slices.Contains(candidates, s) {
@@ -322,7 +322,7 @@ func (e *mEnv) membersIn(org string) []*mMember {
 	return out
 }
 
-// checkPerms validates a role's permission list (SPEC 3.2).
+// checkPerms validates a role's permission list (rule 3.2).
 func (e *mEnv) checkPerms(perms []string) ([]string, *expErr) {
 	for _, p := range perms {
 		if !validPermSlug(p) {
@@ -337,7 +337,7 @@ func (e *mEnv) checkPerms(perms []string) ([]string, *expErr) {
 	return sortedUnique(perms), nil
 }
 
-// checkRoles validates the roles given to a membership of org (SPEC 6.4,
+// checkRoles validates the roles given to a membership of org (rules 6.4,
 // 8.1, 8.2) and returns them as a sorted set.
 func (e *mEnv) checkRoles(org *mOrg, roles []string) ([]string, *expErr) {
 	if len(roles) == 0 {
@@ -423,7 +423,7 @@ func (m *model) setMultipleRoles(env string, on bool) *expErr {
 		return err
 	}
 	if e.Multi && !on {
-		// SPEC 8.7: keep only the highest-priority role.
+		// rule 8.7: keep only the highest-priority role.
 		for _, mm := range e.Members {
 			_, order := e.effective(e.Orgs[mm.Org])
 			mm.Roles = []string{best(order, mm.Roles)}
@@ -540,7 +540,7 @@ func (m *model) createRole(env string, in rbac.RoleInput) *expErr {
 		return err
 	}
 	e.Roles[in.Slug] = &mRole{Slug: in.Slug, Name: in.Name, Description: in.Description, Perms: perms}
-	// SPEC 4.3: bottom of the environment order and of every own order.
+	// rule 4.3: bottom of the environment order and of every own order.
 	e.Order = append(e.Order, in.Slug)
 	for _, o := range e.Orgs {
 		if o.Own {
@@ -586,7 +586,7 @@ func (m *model) updateRole(env, org, slug string, u rbac.RoleUpdate) *expErr {
 	return nil
 }
 
-// deleteRole deletes an environment role (SPEC 9.1, 9.2).
+// deleteRole deletes an environment role (rules 9.1, 9.2).
 func (m *model) deleteRole(env, slug, repl string) (rbac.DeletionPlan, *expErr) {
 	plan := rbac.DeletionPlan{Role: slug, ReplacementDefault: repl}
 	e, err := m.env(env)
@@ -836,12 +836,12 @@ func (m *model) createOrgRole(env, org string, in rbac.RoleInput, generated stri
 		return "", err
 	}
 	o.Roles[slug] = &mRole{Slug: slug, Name: in.Name, Description: in.Description, Org: org, Perms: perms}
-	e.fork(o) // SPEC 5.5
+	e.fork(o) // rule 5.5
 	o.Order = append(o.Order, slug)
 	return slug, nil
 }
 
-// deleteOrgRole deletes an organization role (SPEC 9.3).
+// deleteOrgRole deletes an organization role (rule 9.3).
 func (m *model) deleteOrgRole(env, org, slug, repl string) (rbac.DeletionPlan, *expErr) {
 	plan := rbac.DeletionPlan{Role: slug, OrganizationID: org, ReassignedTo: repl}
 	e, err := m.env(env)
@@ -967,7 +967,7 @@ func (m *model) updateMembershipRoles(env, id string, roles []string) (memberObs
 	return e.present(mm), nil
 }
 
-// setStatus applies SPEC 8.5 transitions: from maps each current status to
+// setStatus applies rule 8.5 transitions: from maps each current status to
 // the new one, or to an error code.
 func (m *model) setStatus(env, id string, to map[rbac.MembershipStatus]any) (memberObs, *expErr) {
 	e, mm, err := m.member(env, id)
@@ -1016,7 +1016,7 @@ func (m *model) deleteMembership(env, id string) *expErr {
 	return nil
 }
 
-// ---- group mappings (SPEC 10) ----
+// ---- group mappings (rules §10) ----
 
 func validSource(s rbac.GroupSource) bool {
 	return s == rbac.GroupSourceDirectory || s == rbac.GroupSourceSSO
@@ -1065,11 +1065,11 @@ func (m *model) deleteMapping(env, org string, source rbac.GroupSource, group st
 	return nil
 }
 
-// rank orders role sources by precedence (SPEC 10.2): explicit directory
+// rank orders role sources by precedence (rule 10.2): explicit directory
 // mapping > explicit SSO mapping > manual > default SSO mapping.
 var rank = map[rbac.RoleSource]int{rbac.SourceSSODefault: 0, rbac.SourceManual: 1, rbac.SourceSSO: 2, rbac.SourceDirectory: 3}
 
-// syncGroups applies a directory sync or SSO login (SPEC 10.2–10.4). A
+// syncGroups applies a directory sync or SSO login (rules 10.2–10.4). A
 // channel always overrides its own earlier result; otherwise a result of
 // lower precedence than the membership's current source is not applied.
 func (m *model) syncGroups(env string, in rbac.SyncInput, newID string) (rbac.SyncResult, memberObs, *expErr) {

@@ -92,7 +92,7 @@ func (f *fixture) dump() observed {
 	return st
 }
 
-// unchanged fails the test if the state differs from before (SPEC 12.2).
+// unchanged fails the test if the state differs from before (rule 12.2).
 func (f *fixture) unchanged(before observed, what string) {
 	f.t.Helper()
 	if diff := cmp.Diff(before, f.dump(), cmpopts.EquateEmpty()); diff != "" {

@@ -166,7 +166,7 @@ func dumpEnv(ctx context.Context, s *rbac.Service, id string) (envObs, error) {
 	return es, nil
 }
 
-// invariants checks SPEC §14 I1–I7 and the shape of listings on a dumped
+// invariants checks invariants I1–I7 and the shape of listings on a dumped
 // state, without a model. It returns one line per violation.
 func invariants(st observed) []string {
 	var bad []string
@@ -305,7 +305,7 @@ func invariants(st observed) []string {
 	return bad
 }
 
-// checkClaims checks SPEC I9: Claims and Can of every (organization, user)
+// checkClaims checks invariant I9: Claims and Can of every (organization, user)
 // pair of users agree with a naive recomputation from the dumped state.
 // perms are the permissions to ask Can about, in addition to those of the
 // environment.

@@ -7,21 +7,21 @@
 //	}
 //
 // Run drives an [rbac.Service] over fresh stores and checks the behaviour of
-// SPEC.md statement by statement:
+// the library's rules (docs/rules.md) rule by rule:
 //
 //   - StateMachine: a property-based state machine (pgregory.net/rapid)
 //     that runs random sequences of every operation, with valid and invalid
 //     inputs, beside a plain-Go model of the specification. After every step
 //     it compares the whole observable state with the model, checks every
-//     invariant of SPEC §14 and recomputes claims and checks naively; after
+//     invariant (rules §14) and recomputes claims and checks naively; after
 //     every failed call it checks the error is the right typed error and
-//     that nothing changed (SPEC 12.2).
+//     that nothing changed (rule 12.2).
 //   - BadInputs: each bad input gives the exact typed error and changes
 //     nothing.
 //   - Concurrency: writers create, reassign and delete roles and
 //     memberships while readers read; no membership is lost. Run it with
 //     -race.
-//   - Scenarios: deterministic tests of single SPEC statements, each named
+//   - Scenarios: deterministic tests of single rules, each named
 //     after the statement it checks, and the group-mapping scenarios of
 //     [runGroups].
 //   - Store: the parts of the Store contract the Service cannot show: a

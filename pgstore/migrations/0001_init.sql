@@ -4,7 +4,7 @@
 --
 -- Integrity the database enforces (the rest is the rbac package's job):
 --   * a role's scope is '' (environment role) exactly when its slug does
---     not begin with "org-" (SPEC 5.2, 4.2);
+--     not begin with "org-" (rules 5.2, 4.2);
 --   * every role a membership holds, every role of a priority order, every
 --     default role and every group mapping target exists, and an "org-"
 --     role always belongs to the same organization as the membership,
@@ -80,7 +80,7 @@ CREATE TABLE role_permissions (
     permission text COLLATE "C" NOT NULL,
     PRIMARY KEY (env, role_scope, role_slug, permission),
     FOREIGN KEY (env, role_scope, role_slug) REFERENCES roles ON DELETE CASCADE,
-    -- Deleting a permission removes it from every role (SPEC 3.3).
+    -- Deleting a permission removes it from every role (rule 3.3).
     FOREIGN KEY (env, permission) REFERENCES permissions (env, slug) ON DELETE CASCADE
 );
 CREATE INDEX role_permissions_permission_idx ON role_permissions (env, permission);
