@@ -184,13 +184,12 @@ of WorkOS session tokens — and [Service.Can] answers a permission check.
 Only an active membership has claims or permissions.
 
 Both read the Store on every call, which makes them the reference, not the
-thing to call on every request. An [Authorizer] ([NewAuthorizer]) answers
-the same questions ([Authorizer.Can], [Authorizer.Claims]) from an in-memory
-snapshot, without locks or allocations and at a cost that does not grow with
-the number of organizations or members. Every write through the Service is
-visible to it before the write returns; writes by other processes sharing a
-durable store reach it through a [Feed] ([Authorizer.Follow]). Each answer
-can report the revision it was computed at ([Authorizer.CanAt]). The package
+thing to call on every request. The package
+[github.com/orgroles/rbac/authz] is the read model for that: an in-memory
+snapshot of one environment that answers the same questions without locks,
+allocations or store access, is updated by every write through the Service
+before the write returns, follows the writes of other processes through a
+[Feed], and can deny checks when it cannot confirm it is current.
 [github.com/orgroles/rbac/rbachttp] puts it in front of HTTP handlers.
 
 # Errors
@@ -214,7 +213,7 @@ group_role_mapping events — all stamped with the environment revision the
 write committed. A reassignment reports organization_membership.updated for
 every membership it changed. [Service.OnCommit] hands them to same-process
 subscribers before the write returns; the Store's Publish hands them to
-other processes, and [ChangeOf] summarises a write for caches.
+other processes, and [ChangeOf] summarises a write for caches ([Change]).
 
 # Stores
 

@@ -1,5 +1,5 @@
 // Package rbachttp is net/http middleware that guards handlers with
-// permission checks answered by an [rbac.Authorizer].
+// permission checks answered by an [authz.Authorizer].
 //
 // The application says who makes a request — the organization and the
 // user, taken from its session or a verified JWT — with an [IdentityFunc].
@@ -28,15 +28,16 @@ import (
 	"net/http"
 
 	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/authz"
 )
 
-// An Authorizer answers checks and claims; [*rbac.Authorizer] is one.
+// An Authorizer answers checks and claims; [*authz.Authorizer] is one.
 type Authorizer interface {
 	Can(org, user, permission string) bool
 	Claims(org, user string) (rbac.Claims, bool)
 }
 
-var _ Authorizer = (*rbac.Authorizer)(nil)
+var _ Authorizer = (*authz.Authorizer)(nil)
 
 // An IdentityFunc returns the organization and the user a request acts
 // for, from the application's session or token; ok is false when the

@@ -11,13 +11,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/authz"
 	"github.com/orgroles/rbac/memstore"
 	"github.com/orgroles/rbac/rbachttp"
 )
 
 // setup returns an authorizer over an environment where ana is an admin of
 // acme, bob a viewer, and cy an invited (pending) member.
-func setup(t *testing.T) (*rbac.Service, *rbac.Authorizer) {
+func setup(t *testing.T) (*rbac.Service, *authz.Authorizer) {
 	t.Helper()
 	ctx := context.Background()
 	svc := rbac.New(memstore.New())
@@ -37,10 +38,11 @@ func setup(t *testing.T) (*rbac.Service, *rbac.Authorizer) {
 	must(svc.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "ana", Roles: []string{"admin"}}))
 	must(svc.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "bob", Roles: []string{"viewer"}}))
 	must(svc.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "cy", Roles: []string{"admin"}, Status: rbac.StatusPending}))
-	a, err := rbac.NewAuthorizer(ctx, svc, "production")
+	a, err := authz.New(ctx, svc, "production")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { a.Close() })
 	return svc, a
 }
 
@@ -202,10 +204,11 @@ func BenchmarkRequire(b *testing.B) {
 	svc.UpdateRole(ctx, "production", "member", rbac.RoleUpdate{Permissions: rbac.Ptr([]string{"docs:read"})})
 	svc.CreateOrganization(ctx, "production", rbac.OrganizationInput{ID: "acme"})
 	svc.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "ana"})
-	a, err := rbac.NewAuthorizer(ctx, svc, "production")
+	a, err := authz.New(ctx, svc, "production")
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer a.Close()
 	h := rbachttp.Require(a, fromHeaders, "docs:read")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest(http.MethodGet, "/docs", nil)
 	r.Header.Set("X-Org-ID", "acme")

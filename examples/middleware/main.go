@@ -1,5 +1,5 @@
 // Command middleware serves two routes guarded by different permissions,
-// with checks answered from memory by an rbac.Authorizer.
+// with checks answered from memory by an authz.Authorizer.
 //
 //	go run ./examples/middleware
 //
@@ -23,6 +23,7 @@ import (
 	"net/http"
 
 	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/authz"
 	"github.com/orgroles/rbac/memstore"
 	"github.com/orgroles/rbac/rbachttp"
 )
@@ -46,11 +47,11 @@ func newServer(ctx context.Context) (http.Handler, error) {
 	if err := seed(ctx, svc); err != nil {
 		return nil, err
 	}
-	authz, err := rbac.NewAuthorizer(ctx, svc, env)
+	az, err := authz.New(ctx, svc, env)
 	if err != nil {
 		return nil, err
 	}
-	guard := &rbachttp.Guard{Authorizer: authz, Identity: fromHeaders}
+	guard := &rbachttp.Guard{Authorizer: az, Identity: fromHeaders}
 	mux := http.NewServeMux()
 	mux.Handle("GET /docs", guard.Require("docs:read")(http.HandlerFunc(showClaims)))
 	mux.Handle("GET /billing", guard.Require("billing:manage")(http.HandlerFunc(showClaims)))

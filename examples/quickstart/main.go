@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/authz"
 	"github.com/orgroles/rbac/memstore"
 )
 
@@ -104,7 +105,8 @@ func main() {
 	step("A check and the session claims")
 	// An Authorizer answers from memory and sees every write through s
 	// before the write returns; s.Can and s.Claims read the store instead.
-	az := must(rbac.NewAuthorizer(ctx, s, env))
+	az := must(authz.New(ctx, s, env))
+	defer az.Close()
 	for _, q := range [][2]string{{"bob", "billing:manage"}, {"bob", "videos:delete"}, {"dave", "videos:delete"}} {
 		fmt.Printf("can %s %s in acme? %v\n", q[0], q[1], az.Can("acme", q[0], q[1]))
 	}

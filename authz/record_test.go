@@ -1,4 +1,4 @@
-package rbac
+package authz
 
 import (
 	"fmt"
@@ -19,6 +19,31 @@ func testEnv(perms int, grants ...[]uint32) *envPart {
 	return e
 }
 
+// testRecord returns a record holding the environment roles envRoles and,
+// when orgBits is not empty, one organization role granting its
+// permissions.
+func testRecord(org, user string, orgBits []uint64, envRoles []uint32) record {
+	var held []heldRole
+	for _, id := range envRoles {
+		held = append(held, heldRole{env: true, id: id})
+	}
+	if len(orgBits) > 0 {
+		held = append(held, heldRole{slug: "org-x"})
+	}
+	kind := recordKind(held, true)
+	if len(held) == 0 {
+		kind = ordered
+	}
+	return appendRecord(nil, org, user, kind, held, orgBits, envRoles)
+}
+
+// putRecord publishes r in t, replacing the record of the same
+// membership, and returns the table to use from now on.
+func putRecord(t *memberTable, seed uint64, r record) *memberTable {
+	org, user := r.ids()
+	return t.put(pairHash(org, user, seed), &r[0], isMember(org, user))
+}
+
 func TestRecords(t *testing.T) {
 	const perms = 300 // five words
 	env := testEnv(perms, []uint32{0, 63}, []uint32{64, 299}, []uint32{128})
@@ -26,6 +51,8 @@ func TestRecords(t *testing.T) {
 		org, user string
 		orgBits   []uint64
 		envRoles  []uint32
+		held      []heldRole // the roles, when not those testRecord gives
+		ordered   bool
 		want      []uint32 // the permissions granted
 	}
 	long := strings.Repeat("x", 200)
@@ -41,25 +68,55 @@ func TestRecords(t *testing.T) {
 		{org: long, user: long + "y", orgBits: []uint64{0, 0, 0, 0, 1 << 43}, want: []uint32{299}},
 		// A role the environment part does not know grants nothing.
 		{org: "acme", user: "ghost", envRoles: []uint32{7}, want: nil},
-	}
-	var block []byte
-	for i, m := range members {
-		block = appendRecord(block, m.org, m.user, uint32(i), m.orgBits, m.envRoles)
-		if len(block)%8 != 0 {
-			t.Fatalf("record %d ends at %d, not a multiple of 8", i, len(block))
-		}
+		// Several roles in an order of the organization's own, with
+		// slugs of every length a slug may have.
+		{org: "acme", user: "multi", orgBits: []uint64{1 << 7}, envRoles: []uint32{1},
+			held:    []heldRole{{slug: "org-" + strings.Repeat("b", 44)}, {env: true, id: 1}, {slug: "org-a"}},
+			ordered: true, want: []uint32{7, 64, 299}},
 	}
 	var got []record
-	records(block, func(r record) { got = append(got, r) })
-	if len(got) != len(members) {
-		t.Fatalf("records: %d, want %d", len(got), len(members))
+	for _, m := range members {
+		r := testRecord(m.org, m.user, m.orgBits, m.envRoles)
+		if m.held != nil {
+			kind := unordered
+			if m.ordered {
+				kind = ordered
+			}
+			r = appendRecord(nil, m.org, m.user, kind, m.held, m.orgBits, m.envRoles)
+		}
+		if len(r)%8 != 0 || len(r) < 24 {
+			t.Fatalf("record of %s/%s has %d bytes, not a multiple of 8 of at least 24", m.org, m.user, len(r))
+		}
+		// The record's length is what its header says.
+		if n := len(recordAt(&r[0])); n != len(r) {
+			t.Fatalf("record of %s/%s: recordAt says %d bytes, want %d", m.org, m.user, n, len(r))
+		}
+		got = append(got, r)
 	}
 	for i, m := range members {
 		r := got[i]
-		if org, user := r.ids(); org != m.org || user != m.user || r.ref() != uint32(i) {
-			t.Errorf("record %d: ids %q %q ref %d, want %q %q %d", i, org, user, r.ref(), m.org, m.user, i)
+		if org, user := r.ids(); org != m.org || user != m.user {
+			t.Errorf("record %d: ids %q %q, want %q %q", i, org, user, m.org, m.user)
 		}
-		if !is(&r[0], m.org, m.user) {
+		kind, roles := r.roles()
+		wantRoles := m.held
+		if wantRoles == nil {
+			for _, id := range m.envRoles {
+				wantRoles = append(wantRoles, heldRole{env: true, id: id})
+			}
+			if len(m.orgBits) > 0 {
+				wantRoles = append(wantRoles, heldRole{slug: "org-x"})
+			}
+		}
+		if fmt.Sprint(roles) != fmt.Sprint(wantRoles) {
+			t.Errorf("record %d: roles %v (kind %x), want %v", i, roles, kind, wantRoles)
+		}
+		var ids []uint32
+		r.envRoleIDs(func(id uint32) { ids = append(ids, id) })
+		if fmt.Sprint(ids) != fmt.Sprint(m.envRoles) && !(len(ids) == 0 && len(m.envRoles) == 0) {
+			t.Errorf("record %d: environment roles %v, want %v", i, ids, m.envRoles)
+		}
+		if !is(&r[0], m.org, m.user) || !isOf(&r[0], m.org) {
 			t.Errorf("record %d: is(%q, %q) = false", i, m.org, m.user)
 		}
 		for _, o := range [][2]string{
@@ -88,15 +145,15 @@ func TestMemberTable(t *testing.T) {
 	const seed = 11
 	tab := newMemberTable(0)
 	put := func(org, user string, ref uint32) {
-		b := appendRecord(nil, org, user, ref, nil, []uint32{ref})
-		tab = putRecord(tab, seed, record(b))
+		tab = putRecord(tab, seed, testRecord(org, user, nil, []uint32{ref}))
 	}
 	find := func(org, user string) (uint32, bool) {
 		p := findMember(tab, pairHash(org, user, seed), org, user)
 		if p == nil {
 			return 0, false
 		}
-		return recordAt(p).ref(), true
+		_, roles := recordAt(p).roles()
+		return roles[0].id, true
 	}
 	for i := range 500 {
 		put(fmt.Sprint("org", i%7), fmt.Sprint("user", i), uint32(i))
@@ -148,14 +205,14 @@ func TestCanComparesWholeIDs(t *testing.T) {
 			for k := range n {
 				org, user := text[:n], strings.ToUpper(text[:n])
 				other := org[:k] + "_" + org[k+1:]
-				rec := appendRecord(nil, other, user, 0, nil, []uint32{0})
+				rec := testRecord(other, user, nil, []uint32{0})
 				if which == "user" {
 					other = user[:k] + "_" + user[k+1:]
-					rec = appendRecord(nil, org, other, 0, nil, []uint32{0})
+					rec = testRecord(org, other, nil, []uint32{0})
 				}
 				members := newMemberTable(1)
 				members.insert(pairHash(org, user, seed), &rec[0])
-				a.root.Store(&snapshot{env: env, orgs: newOrgIndex(0), members: members})
+				a.root.Store(&snapshot{env: env, members: members})
 				if a.Can(org, user, "docs:read") {
 					t.Fatalf("%d-byte ids: the record of %s %q is taken for %q", n, which, other, text[:n])
 				}
@@ -166,7 +223,7 @@ func TestCanComparesWholeIDs(t *testing.T) {
 		// for it either.
 		if n >= 8 && n <= 32 {
 			org, user := text[:n], strings.ToUpper(text[:n])
-			rec := appendRecord(nil, org, user, 0, nil, []uint32{0})
+			rec := testRecord(org, user, nil, []uint32{0})
 			members := newMemberTable(1)
 			members.insert(pairHash(org, user, seed), &rec[0])
 			for k := range n {
@@ -185,7 +242,7 @@ func TestCanComparesWholeIDs(t *testing.T) {
 				if e.perms.entries[home].slug != other {
 					t.Fatalf("%d-byte slug: %q not moved to the home of %q", n, other, slug)
 				}
-				a.root.Store(&snapshot{env: e, orgs: newOrgIndex(0), members: members})
+				a.root.Store(&snapshot{env: e, members: members})
 				if a.Can(org, user, slug) {
 					t.Fatalf("%d-byte slug: the entry of %q is taken for %q", n, other, slug)
 				}
@@ -198,10 +255,10 @@ func TestCanComparesWholeIDs(t *testing.T) {
 		}
 		// The record of the membership itself is found.
 		org, user := text[:n], strings.ToUpper(text[:n])
-		rec := appendRecord(nil, org, user, 0, nil, []uint32{0})
+		rec := testRecord(org, user, nil, []uint32{0})
 		members := newMemberTable(1)
 		members.insert(pairHash(org, user, seed), &rec[0])
-		a.root.Store(&snapshot{env: env, orgs: newOrgIndex(0), members: members})
+		a.root.Store(&snapshot{env: env, members: members})
 		if !a.Can(org, user, "docs:read") {
 			t.Fatalf("%d-byte ids: the membership's own record is not found", n)
 		}

@@ -1,4 +1,4 @@
-package rbac
+package authz
 
 import (
 	"fmt"
@@ -52,10 +52,10 @@ func TestCanShortPath(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			envRoles = []uint32{uint32(rng.IntN(len(grants)))}
 		}
-		table = putRecord(table, seed, appendRecord(nil, m.org, m.user, 0, orgBits, envRoles))
+		table = putRecord(table, seed, testRecord(m.org, m.user, orgBits, envRoles))
 		ms = append(ms, m)
 	}
-	s := &snapshot{env: env, orgs: newOrgIndex(0), members: table}
+	s := &snapshot{env: env, members: table}
 	a := &Authorizer{seed: seed}
 	a.root.Store(s)
 

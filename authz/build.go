@@ -1,0 +1,291 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"math/bits"
+	"slices"
+
+	"github.com/orgroles/rbac"
+)
+
+// ---- writing ----
+//
+// The snapshot has two kinds of parts, never changed once published:
+//
+//   - the environment part: permission ids, the environment roles'
+//     permission bitsets and the environment priority order, replaced
+//     whole when any of them changes — its size is that of the
+//     environment's permissions and roles, not of its organizations;
+//   - one record per active membership (see record.go), reached through
+//     the open-addressing member table, whose entries hold atomic
+//     pointers: a change to a membership publishes its new record in its
+//     entry, and a membership that is no longer active has its entry
+//     marked removed.
+//
+// So a write costs what it changed: a membership change builds one record
+// and stores one pointer; a change to an organization role rebuilds the
+// records of its holders (the union of organization-role permissions is
+// in each record); a change to an organization's priority order rebuilds
+// those of its members with several roles (whose roles are kept in that
+// order); a change to an environment role, a permission or the
+// environment order replaces the environment part only (environment
+// roles' bitsets are read at check time). Adding an entry fills an empty
+// one, and only when the table is half full is it copied into one twice
+// as large (amortized O(1) per entry added).
+
+// buildEnv builds the environment part from the store, interning its
+// permissions and roles in g.
+func (a *Authorizer) buildEnv(ctx context.Context, tx rbac.Tx, e rbac.Environment, g *gen) (*envPart, error) {
+	perms, err := listPermissions(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := listEnvironmentRoles(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	slugs := make([]string, len(perms))
+	for i, p := range perms { // sorted by slug
+		slugs[i] = p.Slug
+	}
+	part := &envPart{perms: newPermTable(a.seed, len(perms))}
+	part.sorted = g.perms.setEnv(slugs)
+	part.permSlugs = make([]string, g.perms.size())
+	for _, id := range part.sorted {
+		slug := g.perms.names[id]
+		part.permSlugs[id] = slug
+		part.perms.put(slug, id)
+	}
+	rslugs := make([]string, len(roles))
+	for i, r := range roles {
+		rslugs[i] = r.Slug
+	}
+	ids := g.roles.setEnv(rslugs)
+	order := map[string]int{}
+	for i, s := range e.PriorityOrder {
+		order[s] = i
+	}
+	part.width = uint64(g.perms.size()+63) / 64
+	part.width = max(part.width, 1)
+	part.roles = make([]envRole, g.roles.size())
+	part.bits = make([]uint64, (len(part.roles)+1)*int(part.width)) // and a zero row
+	for i, r := range roles {
+		id := ids[i]
+		pos, ok := order[r.Slug]
+		if !ok {
+			pos = len(e.PriorityOrder)
+		}
+		part.roles[id] = envRole{slug: g.roles.names[id], rank: pos}
+		row := part.bits[int(id)*int(part.width):]
+		for _, p := range r.Permissions {
+			// Only the permissions of this part: a role names only
+			// permissions that exist.
+			if pid, ok := g.perms.ids[p]; ok && g.perms.inEnv[pid] {
+				row[pid>>6] |= 1 << (pid & 63)
+			}
+		}
+	}
+	return part, nil
+}
+
+// source reads what records are built from, within one read-only
+// transaction, each organization role and organization once.
+type source struct {
+	ctx   context.Context
+	tx    rbac.Tx
+	roles map[rbac.RoleRef]orgRole
+	orgs  map[string]orgOrder
+}
+
+type orgRole struct {
+	perms []string
+	ok    bool // the role exists
+}
+
+type orgOrder struct {
+	order []string
+	own   bool // the organization has its own settings
+}
+
+func newSource(ctx context.Context, tx rbac.Tx) *source {
+	return &source{ctx: ctx, tx: tx, roles: map[rbac.RoleRef]orgRole{}, orgs: map[string]orgOrder{}}
+}
+
+// orgRole returns the permissions of organization role slug of org.
+func (s *source) orgRole(org, slug string) (orgRole, error) {
+	k := rbac.RoleRef{OrganizationID: org, Slug: slug}
+	if r, ok := s.roles[k]; ok {
+		return r, nil
+	}
+	r, err := readOrganizationRole(s.ctx, s.tx, org, slug)
+	var out orgRole
+	switch {
+	case err == nil:
+		out = orgRole{perms: r.Permissions, ok: true}
+	case !errors.Is(err, rbac.ErrNotFound):
+		return orgRole{}, err
+	}
+	s.roles[k] = out
+	return out, nil
+}
+
+// order returns the own priority order of org, or own false when it
+// follows the environment's.
+func (s *source) order(org string) (orgOrder, error) {
+	if o, ok := s.orgs[org]; ok {
+		return o, nil
+	}
+	o, err := readOrganization(s.ctx, s.tx, org)
+	var out orgOrder
+	switch {
+	case err == nil:
+		out = orgOrder{order: o.PriorityOrder, own: o.HasOwnSettings()}
+	case !errors.Is(err, rbac.ErrNotFound):
+		return orgOrder{}, err
+	}
+	s.orgs[org] = out
+	return out, nil
+}
+
+// buildRecord returns the record of active membership m, with ids
+// interned in g, built in scratch.
+func buildRecord(m *rbac.Membership, s *source, g *gen, scratch *[]byte) (record, error) {
+	var (
+		held     []heldRole
+		envRoles []uint32
+		orgBits  []uint64
+		slugs    []string
+	)
+	for i, slug := range m.Roles {
+		if slices.Contains(m.Roles[:i], slug) {
+			continue
+		}
+		if !rbac.IsOrganizationRoleSlug(slug) {
+			id := g.roles.id(slug)
+			envRoles = append(envRoles, id)
+			held = append(held, heldRole{env: true, id: id, slug: slug})
+			continue
+		}
+		r, err := s.orgRole(m.OrganizationID, slug)
+		if err != nil {
+			return nil, err
+		}
+		if !r.ok {
+			continue // not visible here (the invariants exclude it)
+		}
+		for _, p := range r.perms {
+			id := g.perms.id(p)
+			for int(id>>6) >= len(orgBits) {
+				orgBits = append(orgBits, 0)
+			}
+			orgBits[id>>6] |= 1 << (id & 63)
+		}
+		held = append(held, heldRole{slug: slug})
+	}
+	inherit := true
+	if len(held) > 1 {
+		o, err := s.order(m.OrganizationID)
+		if err != nil {
+			return nil, err
+		}
+		slugs = slugs[:0]
+		for _, h := range held {
+			slugs = append(slugs, h.slug)
+		}
+		if o.own {
+			inherit = false
+			sortByPriority(slugs, o.order)
+		} else {
+			slices.Sort(slugs)
+		}
+		sorted := make([]heldRole, 0, len(held))
+		for _, sl := range slugs {
+			i := slices.IndexFunc(held, func(h heldRole) bool { return h.slug == sl })
+			sorted = append(sorted, held[i])
+		}
+		held = sorted
+	}
+	if len(held) == 0 {
+		// No role at all (the invariants exclude it): a record that
+		// grants nothing and lists no role.
+		held = nil
+	}
+	kind := recordKind(held, inherit)
+	if len(held) == 0 {
+		kind = ordered
+	}
+	buf := appendRecord((*scratch)[:0], m.OrganizationID, m.UserID, kind, held, orgBits, envRoles)
+	*scratch = buf
+	return record(slices.Clone(buf)), nil
+}
+
+// holdRecord counts the ids r names as held by it (d = 1) or no longer
+// (d = -1), in g.
+func holdRecord(g *gen, r record, d int) {
+	for w, x := range r.orgBits() {
+		for x != 0 {
+			b := uint32(w*64) + uint32(bits.TrailingZeros64(x))
+			x &= x - 1
+			if d > 0 {
+				g.perms.hold(b)
+			} else {
+				g.perms.release(b)
+			}
+		}
+	}
+	r.envRoleIDs(func(id uint32) {
+		if d > 0 {
+			g.roles.hold(id)
+		} else {
+			g.roles.release(id)
+		}
+	})
+}
+
+// put publishes the record of an active membership in g, replacing the
+// one it had. Callers hold mu.
+func (a *Authorizer) put(g *gen, r record) {
+	org, user := r.ids()
+	h := pairHash(org, user, a.seed)
+	holdRecord(g, r, 1)
+	t := g.live.members
+	if e := t.entry(h, isMember(org, user)); e != nil {
+		old := e.v.Load()
+		e.v.Store(&r[0])
+		holdRecord(g, recordAt(old), -1)
+		return
+	}
+	if nt := t.put(h, &r[0], isMember(org, user)); nt != t {
+		a.publish(g, &snapshot{env: g.live.env, members: nt})
+	}
+}
+
+// remove forgets the record of user's membership in org, if g has one.
+// Callers hold mu.
+func (a *Authorizer) remove(g *gen, org, user string) {
+	t := g.live.members
+	e := t.entry(pairHash(org, user, a.seed), isMember(org, user))
+	if e == nil {
+		return
+	}
+	old := e.v.Load()
+	e.v.Store(t.gone)
+	t.live--
+	holdRecord(g, recordAt(old), -1)
+}
+
+// publish makes s g's live snapshot and, unless checks deny for
+// staleness, the one checks read. Callers hold mu.
+func (a *Authorizer) publish(g *gen, s *snapshot) {
+	g.live = s
+	if a.g != g {
+		return // a generation being built
+	}
+	a.state.Lock()
+	denying := a.denying
+	a.state.Unlock()
+	if !denying {
+		a.root.Store(s)
+	}
+}
