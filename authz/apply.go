@@ -111,18 +111,9 @@ func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 		}
 		s := newSource(ctx, tx)
 		refresh := func(m rbac.Membership) error { return a.refresh(g, &m, s) }
-		for _, r := range w.members {
-			m, err := readMembership(ctx, tx, r.ID)
-			if errors.Is(err, rbac.ErrNotFound) {
-				a.remove(g, r.OrganizationID, r.UserID)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if err := refresh(m); err != nil {
-				return err
-			}
+		err := eachNamed(ctx, tx, w.members, refresh, func(r rbac.MembershipRef) { a.remove(g, r.OrganizationID, r.UserID) })
+		if err != nil {
+			return err
 		}
 		for _, r := range w.roles {
 			if err := eachHolder(ctx, tx, r.OrganizationID, r.Slug, refresh); err != nil {

@@ -31,7 +31,7 @@ func newMemWorld(tb fataler, follow bool) *world {
 // its writes through an itemized feed, with the recomputation from the
 // store; and their revision with the environment's.
 func TestAgrees(t *testing.T) {
-	applyChecks(t, "RBAC_RAPID_CHECKS")
+	checksFrom(t, "RBAC_RAPID_CHECKS", 100)
 	var n tally
 	rapid.Check(t, func(t *rapid.T) {
 		agree(t, newMemWorld(t, true), &n, true)

@@ -104,8 +104,8 @@ func (a *Authorizer) poll(ctx context.Context, p *poller) {
 		p.behind, p.since = rev, start
 		return
 	}
-	if start.Sub(p.since) < a.opt.poll*9/10 {
-		return // seen behind moments ago (a poll asked for by WaitFor)
+	if start.Sub(p.since) < a.gapGrace() {
+		return // a change may be on its way
 	}
 	gap := fmt.Errorf("authz: the snapshot is at revision %d, behind revision %d committed at least %v ago",
 		w, p.behind, start.Sub(p.since).Round(time.Millisecond))
@@ -136,6 +136,11 @@ func (a *Authorizer) poll(ctx context.Context, p *poller) {
 		}
 	}
 }
+
+// gapGrace is how long the snapshot may stay behind a revision the store
+// has before the supervisor calls it a gap: a poll interval, and at least
+// half a second, more than a feed takes to deliver a change.
+func (a *Authorizer) gapGrace() time.Duration { return max(a.opt.poll*9/10, 500*time.Millisecond) }
 
 // markSynced records that the snapshot reflects every write committed
 // before t, and arms the staleness timer from there.

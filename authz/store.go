@@ -53,8 +53,54 @@ func readOrganization(ctx context.Context, tx rbac.Tx, org string) (rbac.Organiz
 	return tx.Organization(ctx, org)
 }
 
-func readMembership(ctx context.Context, tx rbac.Tx, id string) (rbac.Membership, error) {
-	return tx.Membership(ctx, id)
+// bulkReads is the number of memberships named by one change above which
+// they are read in one listing of the environment's active memberships
+// rather than one by one: one statement instead of a round trip each.
+var bulkReads = 2000
+
+// eachNamed calls found with every membership refs names that the store
+// has, and gone with those it does not (or, read in bulk, that are not
+// active).
+func eachNamed(ctx context.Context, tx rbac.Tx, refs []rbac.MembershipRef, found func(rbac.Membership) error, gone func(rbac.MembershipRef)) error {
+	if len(refs) <= bulkReads {
+		for _, r := range refs {
+			m, err := tx.Membership(ctx, r.ID)
+			if errors.Is(err, rbac.ErrNotFound) {
+				gone(r)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := found(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	named := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		named[r.ID] = false
+	}
+	ms, err := tx.Memberships(ctx, rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{rbac.StatusActive}})
+	if err != nil {
+		return err
+	}
+	for i := range ms {
+		if seen, ok := named[ms[i].ID]; ok && !seen {
+			named[ms[i].ID] = true
+			if err := found(ms[i]); err != nil {
+				return err
+			}
+		}
+		ms[i] = rbac.Membership{}
+	}
+	for _, r := range refs {
+		if !named[r.ID] {
+			gone(r)
+		}
+	}
+	return nil
 }
 
 // eachHolder calls fn with every membership of org holding its

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,7 +71,13 @@ func newWorld(tb fataler, store rbac.Store, env string, feed rbac.Feed) *world {
 	tb.Cleanup(func() { a.Close() })
 	w := &world{ctx: ctx, svc: svc, env: env, auth: a}
 	if feed != nil {
-		f, err := authz.New(ctx, rbac.New(store), env, authz.WithFeed(feed), authz.WithPollInterval(50*time.Millisecond))
+		// The follower's Service is on the feed's store when the feed is
+		// one (another pool, as another process would have).
+		fstore := store
+		if s, ok := feed.(rbac.Store); ok {
+			fstore = s
+		}
+		f, err := authz.New(ctx, rbac.New(fstore), env, authz.WithFeed(feed), authz.WithPollInterval(50*time.Millisecond))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -389,24 +395,20 @@ func checkTally(t *testing.T, n *tally) {
 	}
 }
 
-// applyChecks sets rapid's number of checks from the variable name (or
-// RBAC_RAPID_CHECKS) unless -rapid.checks was given.
-func applyChecks(t *testing.T, name string) {
+// setChecks sets rapid's number of checks to n for the test, unless
+// -rapid.checks was given.
+func setChecks(t *testing.T, n int) {
 	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		v = os.Getenv("RBAC_RAPID_CHECKS")
-	}
-	if v == "" {
-		return
-	}
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
-	if !explicit {
-		if err := flag.Set("rapid.checks", v); err != nil {
-			t.Fatalf("%s=%q: %v", name, v, err)
-		}
+	if explicit {
+		return
 	}
+	old := flag.Lookup("rapid.checks").Value.String()
+	if err := flag.Set("rapid.checks", strconv.Itoa(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { flag.Set("rapid.checks", old) })
 }
 
 // logFeed is an rbac.Feed fed by the OnCommit hook of a writer's

@@ -26,36 +26,58 @@ func parseNotice(payload string) (env string, revision int64, ok bool) {
 	return env, r, err == nil
 }
 
+// maxFeedRead bounds every read Follow makes of its connection (see
+// Store.Follow).
+const maxFeedRead = 5 * time.Second
+
 // Follow implements rbac.Feed: it calls fn with every change committed to
 // environment env after revision since, in revision order, until ctx is
-// done (it then returns ctx.Err()) or the connection fails.
+// done (it then returns an error matching ctx.Err()) or the connection
+// fails.
 //
 // Follow opens a connection of its own (with the pool's configuration,
 // outside the pool), LISTENs on the Store's channel and reads the changes
 // table after the last revision it delivered: at start, on every notice
 // for env, and every [Options.PollInterval] as a safety net. fn runs on
-// Follow's goroutine; a slow fn delays later changes but loses none. When
-// changes were pruned from the table (see [Store.PruneChanges]), the first
-// change after the gap reports Environment true, since Follow cannot tell
-// what the missing ones touched.
+// Follow's goroutine; a slow fn delays later changes but loses none.
+//
+// Every read has a deadline — connecting, listening and each read of the
+// changes table must finish within the poll interval, and at most 5 s —
+// so that a connection that stops answering (a server that hangs, a
+// network that drops packets silently) ends Follow with an error rather
+// than blocking it forever. Its errors are [*rbac.Error] values.
+//
+// The changes delivered say which organizations each write touched (the
+// changes table keeps no more), so they are not itemized. When changes
+// were pruned from the table (see [Store.PruneChanges]), the first change
+// after the gap has a revision more than one past the previous one: a
+// reader must then read the store again.
 func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rbac.Change)) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	deadline := min(s.poll, maxFeedRead)
+	cctx, cancel := context.WithTimeout(ctx, deadline)
+	conn, err := pgx.ConnectConfig(cctx, s.pool.Config().ConnConfig.Copy())
+	cancel()
 	if err != nil {
-		return fmt.Errorf("pgstore: follow: connect: %w", err)
+		return s.followErr(ctx, "connect", err)
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		conn.Close(ctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+quoteIdent(s.q.channel)); err != nil {
-		return s.followErr(ctx, err)
+	lctx, cancel := context.WithTimeout(ctx, deadline)
+	_, err = conn.Exec(lctx, "LISTEN "+quoteIdent(s.q.channel))
+	cancel()
+	if err != nil {
+		return s.followErr(ctx, "listen", err)
 	}
 	q := s.q.sql(`SELECT revision, environment, organizations FROM $s.changes
 		WHERE env = $1 AND revision > $2 ORDER BY revision`)
 	last := since
 	catchUp := func() error {
-		rows, err := conn.Query(ctx, q, env, last)
+		qctx, cancel := context.WithTimeout(ctx, deadline)
+		defer cancel()
+		rows, err := conn.Query(qctx, q, env, last)
 		if err != nil {
 			return err
 		}
@@ -65,9 +87,6 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 			if len(c.Organizations) > 0 {
 				ch.Organizations = append([]string(nil), c.Organizations...)
 			}
-			if ch.Revision != last+1 {
-				ch.Environment = true // a gap: pruned changes
-			}
 			fn(ch)
 			last = ch.Revision
 			return nil
@@ -75,7 +94,7 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 		return err
 	}
 	if err := catchUp(); err != nil {
-		return s.followErr(ctx, err)
+		return s.followErr(ctx, "read changes", err)
 	}
 	for {
 		wctx, cancel := context.WithTimeout(ctx, s.poll)
@@ -83,7 +102,7 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return s.followErr(ctx, "", ctx.Err())
 		case err == nil:
 			e, rev, ok := parseNotice(n.Payload)
 			if ok && (e != env || rev <= last) {
@@ -92,19 +111,26 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
 			// The safety net: read the table without a notice.
 		default:
-			return s.followErr(ctx, err)
+			return s.followErr(ctx, "wait for notices", err)
 		}
 		if err := catchUp(); err != nil {
-			return s.followErr(ctx, err)
+			return s.followErr(ctx, "read changes", err)
 		}
 	}
 }
 
-func (s *Store) followErr(ctx context.Context, err error) error {
+// followErr makes err an *rbac.Error: canceled when ctx is done,
+// internal otherwise.
+func (s *Store) followErr(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return &rbac.Error{Kind: rbac.KindCanceled, Code: rbac.CodeCanceled,
+			Message: "pgstore: follow: " + ctx.Err().Error(), Err: ctx.Err()}
 	}
-	return fmt.Errorf("pgstore: follow: %w", err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer within %v: %w", min(s.poll, maxFeedRead), err)
+	}
+	return &rbac.Error{Kind: rbac.KindInternal, Code: rbac.CodeInternal,
+		Message: "pgstore: follow: " + what + ": " + err.Error(), Err: err}
 }
 
 // PruneChanges deletes the changes of environment env committed before

@@ -92,7 +92,7 @@ func TestFeed(t *testing.T) {
 }
 
 // TestFeedPruned prunes the change table: a follower from before the gap
-// gets the first change after it with Environment set.
+// gets the first change after it, whose revision shows the gap.
 func TestFeedPruned(t *testing.T) {
 	ctx := context.Background()
 	store := newStore(t)
@@ -106,7 +106,7 @@ func TestFeedPruned(t *testing.T) {
 		t.Fatalf("PruneChanges: %d, %v; want 3 deleted (all but the latest)", n, err)
 	}
 	c := next(t, follow(t, store, "prod", 1))
-	if want := (rbac.Change{EnvironmentID: "prod", Revision: 4, Environment: true, Organizations: []string{"c"}}); !cmp.Equal(c, want) {
+	if want := (rbac.Change{EnvironmentID: "prod", Revision: 4, Organizations: []string{"c"}}); !cmp.Equal(c, want) {
 		t.Fatalf("after a gap: %+v, want %+v", c, want)
 	}
 }
