@@ -62,12 +62,12 @@ func ChangeOf(env string, revision int64, events []Event) Change {
 			c.Environment = true
 		case EventOrganizationCreated, EventOrganizationUpdated, EventOrganizationDeleted:
 			c.Settings = append(c.Settings, e.OrganizationID)
-		case EventOrganizationRoleCreate:
+		case EventOrganizationRoleCreated:
 			// The first organization role gives its organization its own
 			// settings.
 			c.Settings = append(c.Settings, e.OrganizationID)
 			c.Roles = append(c.Roles, RoleRef{OrganizationID: e.OrganizationID, Slug: e.RoleSlug})
-		case EventOrganizationRoleUpdate, EventOrganizationRoleDelete:
+		case EventOrganizationRoleUpdated, EventOrganizationRoleDeleted:
 			c.Roles = append(c.Roles, RoleRef{OrganizationID: e.OrganizationID, Slug: e.RoleSlug})
 		case EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted:
 			c.Memberships = append(c.Memberships, MembershipRef{ID: e.MembershipID, OrganizationID: e.OrganizationID, UserID: e.UserID})

@@ -29,29 +29,56 @@ import (
 // committed, its revision stays missing, and the supervisor (follow.go)
 // finds the gap.
 
-// work is what one change asks to bring up to date.
+// work is what one change asks to bring up to date: a change from the
+// feed, or the events of a commit of this process's Service, which carry
+// the records they are about.
 type work struct {
 	revision int64
 	certain  bool // the change committed: its revision counts
-	env      bool
-	members  []rbac.MembershipRef
-	roles    []rbac.RoleRef
-	settings []string
-	whole    []string // organizations to read again entirely
+	events   []rbac.Event
+	change   *rbac.Change // from the feed, or summarised from events when needed
 }
 
-func workOf(c rbac.Change) *work {
-	w := &work{revision: c.Revision, certain: true, env: c.Environment}
-	if c.Itemized {
-		w.members, w.roles, w.settings = c.Memberships, c.Roles, c.Settings
-	} else {
-		w.whole = c.Organizations
+func workOfChange(c rbac.Change) *work { return &work{revision: c.Revision, certain: true, change: &c} }
+
+func workOfCommit(c rbac.Commit) *work {
+	return &work{revision: c.Revision, certain: c.Err == nil, events: c.Events}
+}
+
+// summary returns the change w stands for.
+func (w *work) summary(env string) *rbac.Change {
+	if w.change == nil {
+		c := rbac.ChangeOf(env, w.revision, w.events)
+		w.change = &c
 	}
-	return w
+	return w.change
 }
 
 // size is a measure of the work, for its read deadline.
-func (w *work) size() int { return len(w.members) + len(w.roles) + len(w.settings) + len(w.whole) }
+func (w *work) size() int {
+	if w.events != nil {
+		return len(w.events)
+	}
+	c := w.change
+	return len(c.Memberships) + len(c.Roles) + len(c.Settings) + len(c.Organizations)
+}
+
+// carries reports whether w's events carry every membership they name.
+func (w *work) carries() bool {
+	if w.events == nil {
+		return false
+	}
+	for i := range w.events {
+		e := &w.events[i]
+		switch e.Type {
+		case rbac.EventMembershipCreated, rbac.EventMembershipUpdated, rbac.EventMembershipDeleted:
+			if e.Membership == nil {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // deadline returns a context for the reads of w.
 func (a *Authorizer) deadline(ctx context.Context, w *work) (context.Context, context.CancelFunc) {
@@ -63,8 +90,7 @@ func (a *Authorizer) onCommit(c rbac.Commit) {
 	if c.EnvironmentID != a.env || len(c.Events) == 0 {
 		return
 	}
-	w := workOf(rbac.ChangeOf(c.EnvironmentID, c.Revision, c.Events))
-	w.certain = c.Err == nil
+	w := workOfCommit(c)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
@@ -96,40 +122,177 @@ func (a *Authorizer) nudge() {
 	}
 }
 
-// apply brings g up to date with w, reading what it names from the
-// store. Callers hold mu.
+// apply brings g up to date with w. Callers hold mu.
+//
+// The records a commit's events carry are as they were when it
+// committed: they are used only when nothing newer has been applied
+// (g.high, the newest revision any applied record reflects, is below the
+// commit's) — commits of concurrent writes may arrive out of order. A
+// membership change whose record needs nothing else (it holds one
+// environment role, or roles whose permissions the events carry) is then
+// applied without reading the store. Anything else is read from the store,
+// in one read-only transaction: current state, newer than any change.
 func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 	defer g.perms.sweep()
 	defer g.roles.sweep()
-	return a.view(ctx, func(tx rbac.Tx, e rbac.Environment) error {
-		if w.env {
+	carried := w.revision > g.high && w.carries()
+	c := (*rbac.Change)(nil)
+	if !carried || w.events == nil {
+		c = w.summary(a.env)
+	}
+	if carried && !a.needsView(w) {
+		s := newSource(ctx, nil, g)
+		seed(s, w.events)
+		err := a.applyEvents(g, s, w.events)
+		if err == nil {
+			g.high = max(g.high, w.revision)
+			return nil
+		}
+		if !errors.Is(err, errNeedRead) {
+			return err
+		}
+	}
+	err := a.view(ctx, func(tx rbac.Tx, e rbac.Environment) error {
+		s := newSource(ctx, tx, g)
+		if carried {
+			seed(s, w.events)
+		}
+		if c == nil && !carried || c != nil && c.Environment || carried && w.touchesEnv() {
 			part, err := a.buildEnv(ctx, tx, e, g)
 			if err != nil {
 				return err
 			}
 			a.publish(g, &snapshot{env: part, members: g.live.members})
 		}
-		s := newSource(ctx, tx)
-		refresh := func(m rbac.Membership) error { return a.refresh(g, &m, s) }
-		err := eachNamed(ctx, tx, w.members, refresh, func(r rbac.MembershipRef) { a.remove(g, r.OrganizationID, r.UserID) })
-		if err != nil {
-			return err
-		}
-		for _, r := range w.roles {
-			if err := eachHolder(ctx, tx, r.OrganizationID, r.Slug, refresh); err != nil {
+		if carried {
+			if err := a.applyEvents(g, s, w.events); err != nil {
+				return err
+			}
+		} else {
+			ms, err := namedMemberships(ctx, tx, c.Memberships, func(r rbac.MembershipRef) { a.remove(g, r.OrganizationID, r.UserID) })
+			if err != nil {
+				return err
+			}
+			if err := a.refreshAll(g, s, ms); err != nil {
 				return err
 			}
 		}
-		for _, org := range w.settings {
-			if err := eachMultiRole(ctx, tx, org, refresh); err != nil {
+		sum := c
+		if sum == nil {
+			sum = w.summary(a.env)
+		}
+		for _, r := range sum.Roles {
+			ms, err := holders(ctx, tx, r.OrganizationID, r.Slug)
+			if err == nil {
+				err = a.refreshAll(g, s, ms)
+			}
+			if err != nil {
 				return err
 			}
 		}
-		if len(w.whole) > 0 {
-			return a.refreshWhole(ctx, tx, g, s, w.whole)
+		for _, org := range sum.Settings {
+			ms, err := multiRole(ctx, tx, org)
+			if err == nil {
+				err = a.refreshAll(g, s, ms)
+			}
+			if err != nil {
+				return err
+			}
 		}
+		if !sum.Itemized && len(sum.Organizations) > 0 {
+			if err := a.refreshWhole(ctx, tx, g, s, sum.Organizations); err != nil {
+				return err
+			}
+		}
+		g.high = max(g.high, e.Revision, w.revision)
 		return nil
 	})
+	if isEnvGone(err) {
+		// The environment was deleted: nothing of it is left to allow.
+		a.publish(g, &snapshot{env: emptyEnv(), members: newMemberTable(0)})
+		return nil
+	}
+	return err
+}
+
+// needsView reports whether w needs more than the records its events
+// carry: the environment part, or the holders or members of roles and
+// organizations.
+func (a *Authorizer) needsView(w *work) bool {
+	for i := range w.events {
+		switch w.events[i].Type {
+		case rbac.EventMembershipCreated, rbac.EventMembershipUpdated, rbac.EventMembershipDeleted,
+			rbac.EventGroupMappingCreated, rbac.EventGroupMappingUpdated, rbac.EventGroupMappingDeleted,
+			rbac.EventOrganizationCreated:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// touchesEnv reports whether w's events change the environment part.
+func (w *work) touchesEnv() bool {
+	for i := range w.events {
+		switch w.events[i].Type {
+		case rbac.EventEnvironmentCreated, rbac.EventEnvironmentUpdated, rbac.EventEnvironmentDeleted,
+			rbac.EventPermissionCreated, rbac.EventPermissionUpdated, rbac.EventPermissionDeleted,
+			rbac.EventRoleCreated, rbac.EventRoleUpdated, rbac.EventRoleDeleted:
+			return true
+		}
+	}
+	return false
+}
+
+// seed gives s the organization roles and organizations events carry.
+func seed(s *source, events []rbac.Event) {
+	for i := range events {
+		e := &events[i]
+		switch e.Type {
+		case rbac.EventOrganizationRoleCreated, rbac.EventOrganizationRoleUpdated:
+			if e.Role != nil {
+				s.roles[rbac.RoleRef{OrganizationID: e.Role.OrganizationID, Slug: e.Role.Slug}] = s.roleOf(e.Role.Permissions)
+			}
+		case rbac.EventOrganizationRoleDeleted:
+			if e.Role != nil {
+				s.roles[rbac.RoleRef{OrganizationID: e.Role.OrganizationID, Slug: e.Role.Slug}] = orgRole{}
+			}
+		case rbac.EventOrganizationCreated, rbac.EventOrganizationUpdated:
+			if o := e.Organization; o != nil {
+				s.orgs[o.ID] = orgOrder{order: o.PriorityOrder, own: o.HasOwnSettings()}
+			}
+		}
+	}
+}
+
+// applyEvents applies the memberships events carry, in order.
+func (a *Authorizer) applyEvents(g *gen, s *source, events []rbac.Event) error {
+	for i := range events {
+		e := &events[i]
+		switch e.Type {
+		case rbac.EventMembershipDeleted:
+			a.remove(g, e.Membership.OrganizationID, e.Membership.UserID)
+		case rbac.EventMembershipCreated, rbac.EventMembershipUpdated:
+			if err := a.refresh(g, e.Membership, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Authorizer) refreshAll(g *gen, s *source, ms []rbac.Membership) error {
+	for i := range ms {
+		if err := a.refresh(g, &ms[i], s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isEnvGone(err error) bool {
+	var e *rbac.Error
+	return errors.As(err, &e) && e.Code == rbac.CodeEnvironmentNotFound
 }
 
 // refresh publishes the record of m if it is active, and forgets it
@@ -139,7 +302,7 @@ func (a *Authorizer) refresh(g *gen, m *rbac.Membership, s *source) error {
 		a.remove(g, m.OrganizationID, m.UserID)
 		return nil
 	}
-	r, err := buildRecord(m, s, g, &a.scratch)
+	r, err := buildRecord(m, s, &a.scratch)
 	if err != nil {
 		return err
 	}
@@ -157,11 +320,14 @@ func (a *Authorizer) refreshWhole(ctx context.Context, tx rbac.Tx, g *gen, s *so
 	in := map[string]bool{}
 	for _, org := range orgs {
 		in[org] = true
-		err := eachMembershipOf(ctx, tx, org, func(m rbac.Membership) error {
-			have[key{m.OrganizationID, m.UserID}] = true
-			return a.refresh(g, &m, s)
-		})
+		ms, err := membershipsOf(ctx, tx, org)
 		if err != nil {
+			return err
+		}
+		for i := range ms {
+			have[key{ms[i].OrganizationID, ms[i].UserID}] = true
+		}
+		if err := a.refreshAll(g, s, ms); err != nil {
 			return err
 		}
 	}
@@ -295,12 +461,10 @@ func (a *Authorizer) load(ctx context.Context) (*gen, int64, error) {
 		if err != nil {
 			return err
 		}
-		g.live = &snapshot{env: part, members: newMemberTable(0)}
-		return loadAll(ctx, tx, func(m *rbac.Membership, s *source, n int) error {
-			if g.live.members.live == 0 && len(g.live.members.entries) < 2*n {
-				g.live.members = newMemberTable(n)
-			}
-			r, err := buildRecord(m, s, g, &scratch)
+		g.live = &snapshot{env: part, members: newMemberTable(a.sizeHint())}
+		s := newSource(ctx, tx, g)
+		return loadAll(ctx, tx, s, func(m *rbac.Membership) error {
+			r, err := buildRecord(m, s, &scratch)
 			if err != nil {
 				return err
 			}
@@ -321,7 +485,19 @@ func (a *Authorizer) load(ctx context.Context) (*gen, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("authz: loading environment %q: %w", a.env, err)
 	}
+	g.high = rev
 	g.perms.sweep()
 	g.roles.sweep()
 	return g, rev, nil
+}
+
+// sizeHint returns the number of records the current generation has, to
+// size the member table of the next.
+func (a *Authorizer) sizeHint() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.g == nil {
+		return 0
+	}
+	return a.g.live.members.live
 }

@@ -61,6 +61,10 @@ type gen struct {
 	live  *snapshot
 	perms *interner
 	roles *interner
+	// high is the newest revision any of its records reflects: the
+	// revision of the load or of a read of the store, or of a commit
+	// whose records were applied.
+	high int64
 }
 
 // denyAll is the snapshot checks read while the authorizer denies for

@@ -89,18 +89,22 @@ func (a *Authorizer) buildEnv(ctx context.Context, tx rbac.Tx, e rbac.Environmen
 	return part, nil
 }
 
-// source reads what records are built from, within one read-only
-// transaction, each organization role and organization once.
+// source gives what records are built from — organization roles'
+// permissions and organizations' priority orders — read each once from
+// one read-only transaction, or given by the change (the records its
+// events carry), or listed in advance (a full load, complete).
 type source struct {
-	ctx   context.Context
-	tx    rbac.Tx
-	roles map[rbac.RoleRef]orgRole
-	orgs  map[string]orgOrder
+	ctx      context.Context
+	tx       rbac.Tx // nil: no reads (every record needed is given)
+	g        *gen
+	roles    map[rbac.RoleRef]orgRole
+	orgs     map[string]orgOrder
+	complete bool // roles holds every organization role
 }
 
 type orgRole struct {
-	perms []string
-	ok    bool // the role exists
+	bits []uint64 // permission ids, as a bitset
+	ok   bool     // the role exists
 }
 
 type orgOrder struct {
@@ -108,21 +112,41 @@ type orgOrder struct {
 	own   bool // the organization has its own settings
 }
 
-func newSource(ctx context.Context, tx rbac.Tx) *source {
-	return &source{ctx: ctx, tx: tx, roles: map[rbac.RoleRef]orgRole{}, orgs: map[string]orgOrder{}}
+// errNeedRead is what a source without a transaction returns for what it
+// was not given.
+var errNeedRead = errors.New("authz: a record needs a read of the store")
+
+func newSource(ctx context.Context, tx rbac.Tx, g *gen) *source {
+	return &source{ctx: ctx, tx: tx, g: g, roles: map[rbac.RoleRef]orgRole{}, orgs: map[string]orgOrder{}}
 }
 
-// orgRole returns the permissions of organization role slug of org.
+// roleOf returns the role granting perms.
+func (s *source) roleOf(perms []string) orgRole {
+	var bits []uint64
+	for _, p := range perms {
+		id := s.g.perms.id(p)
+		for int(id>>6) >= len(bits) {
+			bits = append(bits, 0)
+		}
+		bits[id>>6] |= 1 << (id & 63)
+	}
+	return orgRole{bits: bits, ok: true}
+}
+
+// orgRole returns organization role slug of org.
 func (s *source) orgRole(org, slug string) (orgRole, error) {
 	k := rbac.RoleRef{OrganizationID: org, Slug: slug}
-	if r, ok := s.roles[k]; ok {
+	if r, ok := s.roles[k]; ok || s.complete {
 		return r, nil
+	}
+	if s.tx == nil {
+		return orgRole{}, errNeedRead
 	}
 	r, err := readOrganizationRole(s.ctx, s.tx, org, slug)
 	var out orgRole
 	switch {
 	case err == nil:
-		out = orgRole{perms: r.Permissions, ok: true}
+		out = s.roleOf(r.Permissions)
 	case !errors.Is(err, rbac.ErrNotFound):
 		return orgRole{}, err
 	}
@@ -135,6 +159,9 @@ func (s *source) orgRole(org, slug string) (orgRole, error) {
 func (s *source) order(org string) (orgOrder, error) {
 	if o, ok := s.orgs[org]; ok {
 		return o, nil
+	}
+	if s.tx == nil {
+		return orgOrder{}, errNeedRead
 	}
 	o, err := readOrganization(s.ctx, s.tx, org)
 	var out orgOrder
@@ -149,8 +176,9 @@ func (s *source) order(org string) (orgOrder, error) {
 }
 
 // buildRecord returns the record of active membership m, with ids
-// interned in g, built in scratch.
-func buildRecord(m *rbac.Membership, s *source, g *gen, scratch *[]byte) (record, error) {
+// interned in s.g, built in scratch.
+func buildRecord(m *rbac.Membership, s *source, scratch *[]byte) (record, error) {
+	g := s.g
 	var (
 		held     []heldRole
 		envRoles []uint32
@@ -174,14 +202,16 @@ func buildRecord(m *rbac.Membership, s *source, g *gen, scratch *[]byte) (record
 		if !r.ok {
 			continue // not visible here (the invariants exclude it)
 		}
-		for _, p := range r.perms {
-			id := g.perms.id(p)
-			for int(id>>6) >= len(orgBits) {
-				orgBits = append(orgBits, 0)
-			}
-			orgBits[id>>6] |= 1 << (id & 63)
+		if len(r.bits) > len(orgBits) {
+			orgBits = append(orgBits, make([]uint64, len(r.bits)-len(orgBits))...)
+		}
+		for w, x := range r.bits {
+			orgBits[w] |= x
 		}
 		held = append(held, heldRole{slug: slug})
+	}
+	for len(orgBits) > 0 && orgBits[len(orgBits)-1] == 0 {
+		orgBits = orgBits[:len(orgBits)-1]
 	}
 	inherit := true
 	if len(held) > 1 {
@@ -189,7 +219,6 @@ func buildRecord(m *rbac.Membership, s *source, g *gen, scratch *[]byte) (record
 		if err != nil {
 			return nil, err
 		}
-		slugs = slugs[:0]
 		for _, h := range held {
 			slugs = append(slugs, h.slug)
 		}
@@ -206,13 +235,10 @@ func buildRecord(m *rbac.Membership, s *source, g *gen, scratch *[]byte) (record
 		}
 		held = sorted
 	}
+	kind := recordKind(held, inherit)
 	if len(held) == 0 {
 		// No role at all (the invariants exclude it): a record that
 		// grants nothing and lists no role.
-		held = nil
-	}
-	kind := recordKind(held, inherit)
-	if len(held) == 0 {
 		kind = ordered
 	}
 	buf := appendRecord((*scratch)[:0], m.OrganizationID, m.UserID, kind, held, orgBits, envRoles)

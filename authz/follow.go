@@ -301,7 +301,7 @@ func (a *Authorizer) fromFeed(ctx context.Context, id int, c rbac.Change) error 
 	if c.Revision <= a.rev.Load() || applied {
 		return nil
 	}
-	w := workOf(c)
+	w := workOfChange(c)
 	wctx, cancel := a.deadline(ctx, w)
 	defer cancel()
 	if err := a.apply(wctx, a.g, w); err != nil {

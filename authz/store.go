@@ -3,6 +3,8 @@ package authz
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/orgroles/rbac"
 )
@@ -16,7 +18,7 @@ func (a *Authorizer) view(ctx context.Context, fn func(tx rbac.Tx, e rbac.Enviro
 		e, err := tx.Environment(ctx)
 		if errors.Is(err, rbac.ErrNotFound) {
 			return &rbac.Error{Kind: rbac.KindNotFound, Code: rbac.CodeEnvironmentNotFound,
-				Message: "environment " + quote(a.env) + " not found", Err: err}
+				Message: "environment \"" + a.env + "\" not found", Err: err}
 		}
 		if err != nil {
 			return err
@@ -24,8 +26,6 @@ func (a *Authorizer) view(ctx context.Context, fn func(tx rbac.Tx, e rbac.Enviro
 		return fn(tx, e)
 	})
 }
-
-func quote(s string) string { return "\"" + s + "\"" }
 
 // storeRevision returns the environment's current revision.
 func (a *Authorizer) storeRevision(ctx context.Context) (int64, error) {
@@ -37,20 +37,40 @@ func (a *Authorizer) storeRevision(ctx context.Context) (int64, error) {
 	return rev, err
 }
 
+// listPermissions lists the environment's permissions, sorted by slug.
 func listPermissions(ctx context.Context, tx rbac.Tx) ([]rbac.Permission, error) {
-	return tx.Permissions(ctx)
+	var out []rbac.Permission
+	err := tx.Permissions(ctx, rbac.Range{}, func(p rbac.Permission) error {
+		out = append(out, p)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b rbac.Permission) int { return strings.Compare(a.Slug, b.Slug) })
+	return out, err
 }
 
 func listEnvironmentRoles(ctx context.Context, tx rbac.Tx) ([]rbac.Role, error) {
-	return tx.Roles(ctx, "")
+	return tx.EnvironmentRoles(ctx)
 }
 
 func readOrganizationRole(ctx context.Context, tx rbac.Tx, org, slug string) (rbac.Role, error) {
-	return tx.Role(ctx, org, slug)
+	return tx.OrganizationRole(ctx, org, slug)
 }
 
 func readOrganization(ctx context.Context, tx rbac.Tx, org string) (rbac.Organization, error) {
 	return tx.Organization(ctx, org)
+}
+
+// memberships returns the memberships q selects. (A listing's callback may
+// not use the Tx, and records are built with reads: the memberships are
+// collected first. The listings this is used for are as long as the change
+// that asks for them.)
+func memberships(ctx context.Context, tx rbac.Tx, q rbac.MembershipQuery) ([]rbac.Membership, error) {
+	var out []rbac.Membership
+	err := tx.Memberships(ctx, q, func(m rbac.Membership) error {
+		out = append(out, m)
+		return nil
+	})
+	return out, err
 }
 
 // bulkReads is the number of memberships named by one change above which
@@ -58,10 +78,11 @@ func readOrganization(ctx context.Context, tx rbac.Tx, org string) (rbac.Organiz
 // rather than one by one: one statement instead of a round trip each.
 var bulkReads = 2000
 
-// eachNamed calls found with every membership refs names that the store
-// has, and gone with those it does not (or, read in bulk, that are not
+// namedMemberships returns the memberships of refs the store has, and
+// calls gone with those it does not (or, read in bulk, that are not
 // active).
-func eachNamed(ctx context.Context, tx rbac.Tx, refs []rbac.MembershipRef, found func(rbac.Membership) error, gone func(rbac.MembershipRef)) error {
+func namedMemberships(ctx context.Context, tx rbac.Tx, refs []rbac.MembershipRef, gone func(rbac.MembershipRef)) ([]rbac.Membership, error) {
+	var out []rbac.Membership
 	if len(refs) <= bulkReads {
 		for _, r := range refs {
 			m, err := tx.Membership(ctx, r.ID)
@@ -70,136 +91,95 @@ func eachNamed(ctx context.Context, tx rbac.Tx, refs []rbac.MembershipRef, found
 				continue
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if err := found(m); err != nil {
-				return err
-			}
+			out = append(out, m)
 		}
-		return nil
+		return out, nil
 	}
 	named := make(map[string]bool, len(refs))
 	for _, r := range refs {
 		named[r.ID] = false
 	}
-	ms, err := tx.Memberships(ctx, rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{rbac.StatusActive}})
-	if err != nil {
-		return err
-	}
-	for i := range ms {
-		if seen, ok := named[ms[i].ID]; ok && !seen {
-			named[ms[i].ID] = true
-			if err := found(ms[i]); err != nil {
-				return err
-			}
+	err := tx.Memberships(ctx, rbac.MembershipQuery{Statuses: []rbac.MembershipStatus{rbac.StatusActive}}, func(m rbac.Membership) error {
+		if seen, ok := named[m.ID]; ok && !seen {
+			named[m.ID] = true
+			out = append(out, m)
 		}
-		ms[i] = rbac.Membership{}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range refs {
 		if !named[r.ID] {
 			gone(r)
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// eachHolder calls fn with every membership of org holding its
-// organization role slug.
-func eachHolder(ctx context.Context, tx rbac.Tx, org, slug string, fn func(rbac.Membership) error) error {
-	ids, err := tx.RoleHolders(ctx, org, slug)
+// holders returns the memberships of org holding its organization role
+// slug, whatever their status.
+func holders(ctx context.Context, tx rbac.Tx, org, slug string) ([]rbac.Membership, error) {
+	return memberships(ctx, tx, rbac.MembershipQuery{OrganizationID: org, Role: slug})
+}
+
+// multiRole returns the memberships of org holding several roles,
+// whatever their status.
+func multiRole(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membership, error) {
+	return memberships(ctx, tx, rbac.MembershipQuery{OrganizationID: org, MultipleRoles: true})
+}
+
+// membershipsOf returns every membership of org, whatever its status.
+func membershipsOf(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membership, error) {
+	return memberships(ctx, tx, rbac.MembershipQuery{OrganizationID: org})
+}
+
+// loadAll reads, for a full load, every active membership and calls fn
+// with each and a source of the organization roles and settings its
+// record needs, in three streaming listings whatever the environment's
+// size: every organization role (kept as a bitset), every active
+// membership, and — for the few memberships with several roles, kept
+// aside until then — their organizations' settings (one by one when they
+// are few, else in one listing).
+func loadAll(ctx context.Context, tx rbac.Tx, s *source, fn func(m *rbac.Membership) error) error {
+	err := tx.EachOrganizationRole(ctx, func(r rbac.Role) error {
+		s.roles[rbac.RoleRef{OrganizationID: r.OrganizationID, Slug: r.Slug}] = s.roleOf(r.Permissions)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		m, err := tx.Membership(ctx, id)
-		if errors.Is(err, rbac.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eachMultiRole calls fn with every membership of org holding several
-// roles, whatever its status.
-func eachMultiRole(ctx context.Context, tx rbac.Tx, org string, fn func(rbac.Membership) error) error {
-	ms, err := tx.Memberships(ctx, rbac.MembershipFilter{OrganizationID: org, MultipleRoles: true})
-	if err != nil {
-		return err
-	}
-	for i := range ms {
-		if err := fn(ms[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// eachMembershipOf calls fn with every membership of org, whatever its
-// status.
-func eachMembershipOf(ctx context.Context, tx rbac.Tx, org string, fn func(rbac.Membership) error) error {
-	ms, err := tx.Memberships(ctx, rbac.MembershipFilter{OrganizationID: org})
-	if err != nil {
-		return err
-	}
-	for i := range ms {
-		if err := fn(ms[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// loadAll reads, for a full load, every active membership and the
-// organization roles and settings their records need, and calls fn with
-// each membership, a source of those roles and settings, and the number
-// of active memberships. It reads the memberships first, then the roles of
-// the organizations whose members hold organization roles, and the
-// settings of those whose members hold several roles. (The Store's
-// streaming listings will make this a constant number of queries.)
-func loadAll(ctx context.Context, tx rbac.Tx, fn func(m *rbac.Membership, s *source, n int) error) error {
-	ms, err := tx.Memberships(ctx, rbac.MembershipFilter{Statuses: []rbac.MembershipStatus{rbac.StatusActive}})
-	if err != nil {
-		return err
-	}
-	s := newSource(ctx, tx)
-	roles := map[string]bool{}
+	s.complete = true // a role not listed does not exist
+	var multi []rbac.Membership
 	orgs := map[string]bool{}
-	for i := range ms {
-		m := &ms[i]
+	err = tx.Memberships(ctx, rbac.MembershipQuery{Statuses: []rbac.MembershipStatus{rbac.StatusActive}}, func(m rbac.Membership) error {
 		if len(m.Roles) > 1 {
+			multi = append(multi, m)
 			orgs[m.OrganizationID] = true
+			return nil
 		}
-		for _, r := range m.Roles {
-			if rbac.IsOrganizationRoleSlug(r) {
-				roles[m.OrganizationID] = true
-			}
-		}
+		return fn(&m)
+	})
+	if err != nil {
+		return err
 	}
-	for org := range roles {
-		rs, err := tx.Roles(ctx, org)
+	if len(orgs) > bulkReads {
+		err := tx.Organizations(ctx, rbac.Range{}, func(o rbac.Organization) error {
+			if orgs[o.ID] {
+				s.orgs[o.ID] = orgOrder{order: o.PriorityOrder, own: o.HasOwnSettings()}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			s.roles[rbac.RoleRef{OrganizationID: org, Slug: r.Slug}] = orgRole{perms: r.Permissions, ok: true}
-		}
 	}
-	for org := range orgs {
-		if _, err := s.order(org); err != nil {
+	for i := range multi {
+		if err := fn(&multi[i]); err != nil {
 			return err
 		}
-	}
-	for i := range ms {
-		if err := fn(&ms[i], s, len(ms)); err != nil {
-			return err
-		}
-		ms[i] = rbac.Membership{} // let the listing go as records are built
 	}
 	return nil
 }

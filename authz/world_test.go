@@ -122,10 +122,11 @@ type tally struct{ allowed, denied, claims, noClaims atomic.Int64 }
 // returns one line per disagreement.
 func disagreements(w *world, a *authz.Authorizer, n *tally, canEach bool) []string {
 	var out []string
-	orgs, err := w.svc.ListOrganizations(w.ctx, w.env, "", 0)
+	page, err := w.svc.ListOrganizations(w.ctx, w.env, rbac.ListOptions{Limit: rbac.MaxLimit})
 	if err != nil {
 		return []string{err.Error()}
 	}
+	orgs := page.Data
 	// Deleted organizations too: they must have no answers left.
 	orgIDs := append(slices.Clone(orgPool), "no-such-org", "org_01EHZNVPK3SFK441A1RGBFSHRU")
 	for _, o := range orgs {
@@ -183,27 +184,28 @@ func disagreements(w *world, a *authz.Authorizer, n *tally, canEach bool) []stri
 }
 
 func (w *world) envRoles() []string {
-	roles, _ := w.svc.ListRoles(w.ctx, w.env)
+	roles, _ := w.svc.ListRoles(w.ctx, w.env, rbac.ListOptions{Limit: rbac.MaxLimit})
 	var out []string
-	for _, r := range roles {
+	for _, r := range roles.Data {
 		out = append(out, r.Slug)
 	}
 	return out
 }
 
 func (w *world) visibleRoles(org string) []string {
-	roles, _ := w.svc.ListOrganizationRoles(w.ctx, w.env, org)
+	roles, _ := w.svc.ListOrganizationRoles(w.ctx, w.env, org, rbac.ListOptions{Limit: rbac.MaxLimit})
 	var out []string
-	for _, r := range roles {
+	for _, r := range roles.Data {
 		out = append(out, r.Slug)
 	}
 	return out
 }
 
 func (w *world) memberships() []rbac.Membership {
-	ms, _ := w.svc.ListMemberships(w.ctx, w.env, rbac.MembershipFilter{
-		Statuses: []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}})
-	return ms
+	page, _ := w.svc.ListMemberships(w.ctx, w.env, rbac.MembershipFilter{
+		Statuses: []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}},
+		rbac.ListOptions{Limit: rbac.MaxLimit})
+	return page.Data
 }
 
 // subset draws a subset of pool, possibly empty.
@@ -254,7 +256,7 @@ func (w *world) actions() map[string]func(*rapid.T) {
 			if rapid.Bool().Draw(t, "replace") {
 				repl = pick(t, roles, "replacement")
 			}
-			svc.DeleteRole(ctx, env, r, rbac.DeleteOptions{Replacement: repl})
+			svc.DeleteRole(ctx, env, r, rbac.DeleteOptions{ReplacementDefault: repl})
 		},
 		"SetPriorityOrder": func(t *rapid.T) {
 			svc.SetPriorityOrder(ctx, env, permutation(t, w.envRoles(), "order"))
@@ -287,7 +289,7 @@ func (w *world) actions() map[string]func(*rapid.T) {
 			if rapid.Bool().Draw(t, "replace") {
 				repl = pick(t, w.visibleRoles(org), "replacement")
 			}
-			svc.DeleteOrganizationRole(ctx, env, org, pick(t, orgRolePool, "role"), rbac.DeleteOptions{Replacement: repl})
+			svc.DeleteOrganizationRole(ctx, env, org, pick(t, orgRolePool, "role"), rbac.DeleteOptions{ReassignTo: repl})
 		},
 		"SetOrganizationPriorityOrder": func(t *rapid.T) {
 			org := pick(t, orgPool, "org")
