@@ -38,8 +38,13 @@ type Change struct {
 	// sorted by organization and slug.
 	Roles []RoleRef `json:"roles,omitempty"`
 	// Memberships lists the memberships created, updated or deleted,
-	// sorted by id.
+	// sorted by id — unless Bulk is set.
 	Memberships []MembershipRef `json:"memberships,omitempty"`
+	// Bulk is set on an itemized change when the write changed more
+	// memberships than the feed lists (a role deletion that reassigned
+	// its holders, say): Memberships is then empty, and a reader must
+	// read the environment's memberships again.
+	Bulk bool `json:"bulk,omitempty"`
 }
 
 // A MembershipRef names a membership, with the organization and user it

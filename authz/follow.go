@@ -297,6 +297,12 @@ func (a *Authorizer) fromFeed(ctx context.Context, id int, c rbac.Change) error 
 		a.report(fmt.Errorf("authz: the feed skipped from revision %d to %d (changes pruned); loading the snapshot again", last, c.Revision))
 		return a.reload(ctx)
 	}
+	if c.Bulk && c.Revision > a.rev.Load() && !applied {
+		// More memberships changed than the feed lists: read them all,
+		// in one load.
+		a.mu.Unlock()
+		return a.reload(ctx)
+	}
 	defer a.mu.Unlock()
 	if c.Revision <= a.rev.Load() || applied {
 		return nil

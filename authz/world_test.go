@@ -398,7 +398,7 @@ func checkTally(t *testing.T, n *tally) {
 }
 
 // setChecks sets rapid's number of checks to n for the test, unless
-// -rapid.checks was given.
+// -rapid.checks was given: for the tests whose sequences cost seconds.
 func setChecks(t *testing.T, n int) {
 	t.Helper()
 	explicit := false
@@ -421,6 +421,9 @@ type logFeed struct {
 	changes map[int64]rbac.Change
 	more    chan struct{} // closed when a change is added
 	hold    atomic.Bool   // changes are kept but not delivered
+	// bulkAbove, when positive, makes the changes that name more
+	// memberships bulk, as a durable store's feed does for large ones.
+	bulkAbove int
 }
 
 func newLogFeed() *logFeed {
@@ -433,7 +436,11 @@ func (f *logFeed) add(c rbac.Commit) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.changes[c.Revision] = rbac.ChangeOf(c.EnvironmentID, c.Revision, c.Events)
+	ch := rbac.ChangeOf(c.EnvironmentID, c.Revision, c.Events)
+	if f.bulkAbove > 0 && len(ch.Memberships) > f.bulkAbove {
+		ch.Memberships, ch.Bulk = nil, true
+	}
+	f.changes[c.Revision] = ch
 	close(f.more)
 	f.more = make(chan struct{})
 }

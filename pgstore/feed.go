@@ -47,9 +47,9 @@ const maxFeedRead = 5 * time.Second
 // network that drops packets silently) ends Follow with an error rather
 // than blocking it forever. Its errors are [*rbac.Error] values.
 //
-// The changes delivered say which organizations each write touched (the
-// changes table keeps no more), so they are not itemized. When changes
-// were pruned from the table (see [Store.PruneChanges]), the first change
+// The changes delivered are itemized (see [rbac.Change]), except those
+// stored by a version of the schema before 3. When changes were pruned
+// from the table (see [Store.PruneChanges]), the first change
 // after the gap has a revision more than one past the previous one: a
 // reader must then read the store again.
 func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rbac.Change)) error {
@@ -71,8 +71,9 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 	if err != nil {
 		return s.followErr(ctx, "listen", err)
 	}
-	q := s.q.sql(`SELECT revision, environment, organizations FROM $s.changes
-		WHERE env = $1 AND revision > $2 ORDER BY revision`)
+	q := s.q.sql(`SELECT revision, environment, organizations, itemized, bulk, settings,
+			role_orgs, role_slugs, memberships, membership_orgs, membership_users
+		FROM $s.changes WHERE env = $1 AND revision > $2 ORDER BY revision`)
 	last := since
 	catchUp := func() error {
 		qctx, cancel := context.WithTimeout(ctx, deadline)
@@ -81,11 +82,20 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 		if err != nil {
 			return err
 		}
-		var c rbac.Change
-		_, err = pgx.ForEachRow(rows, []any{&c.Revision, &c.Environment, &c.Organizations}, func() error {
-			ch := rbac.Change{EnvironmentID: env, Revision: c.Revision, Environment: c.Environment}
-			if len(c.Organizations) > 0 {
-				ch.Organizations = append([]string(nil), c.Organizations...)
+		var (
+			c                             rbac.Change
+			roleOrgs, roleSlugs           []string
+			members, memberOrgs, members2 []string
+		)
+		_, err = pgx.ForEachRow(rows, []any{&c.Revision, &c.Environment, &c.Organizations, &c.Itemized, &c.Bulk,
+			&c.Settings, &roleOrgs, &roleSlugs, &members, &memberOrgs, &members2}, func() error {
+			ch := rbac.Change{EnvironmentID: env, Revision: c.Revision, Environment: c.Environment,
+				Organizations: clip(c.Organizations), Itemized: c.Itemized, Bulk: c.Bulk, Settings: clip(c.Settings)}
+			for i := range min(len(roleOrgs), len(roleSlugs)) {
+				ch.Roles = append(ch.Roles, rbac.RoleRef{OrganizationID: roleOrgs[i], Slug: roleSlugs[i]})
+			}
+			for i := range min(len(members), len(memberOrgs), len(members2)) {
+				ch.Memberships = append(ch.Memberships, rbac.MembershipRef{ID: members[i], OrganizationID: memberOrgs[i], UserID: members2[i]})
 			}
 			fn(ch)
 			last = ch.Revision
@@ -117,6 +127,15 @@ func (s *Store) Follow(ctx context.Context, env string, since int64, fn func(rba
 			return s.followErr(ctx, "read changes", err)
 		}
 	}
+}
+
+// clip returns a copy of s, nil when empty (rows are scanned into the same
+// slices over and over).
+func clip(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]string(nil), s...)
 }
 
 // followErr makes err an *rbac.Error: canceled when ctx is done,

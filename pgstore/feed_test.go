@@ -57,16 +57,20 @@ func TestFeed(t *testing.T) {
 	must[rbac.Environment](t)(svc.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
 	must[rbac.Environment](t)(svc.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "staging"}))
 	must[rbac.Organization](t)(svc.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "acme"}))
-	must[rbac.Membership](t)(svc.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "alice"}))
+	m := must[rbac.Membership](t)(svc.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "alice"}))
 	must[rbac.Role](t)(svc.CreateOrganizationRole(ctx, "prod", "acme", rbac.RoleInput{Slug: "billing", Name: "Billing"}))
 	must[rbac.Role](t)(svc.CreateRole(ctx, "prod", rbac.RoleInput{Slug: "admin", Name: "Admin"}))
 
+	// Itemized: what in each organization changed.
+	acme := []string{"acme"}
 	want := []rbac.Change{
-		{EnvironmentID: "prod", Revision: 1, Environment: true},
-		{EnvironmentID: "prod", Revision: 2, Organizations: []string{"acme"}},
-		{EnvironmentID: "prod", Revision: 3, Organizations: []string{"acme"}},
-		{EnvironmentID: "prod", Revision: 4, Organizations: []string{"acme"}},
-		{EnvironmentID: "prod", Revision: 5, Environment: true},
+		{EnvironmentID: "prod", Revision: 1, Environment: true, Itemized: true},
+		{EnvironmentID: "prod", Revision: 2, Organizations: acme, Itemized: true, Settings: acme},
+		{EnvironmentID: "prod", Revision: 3, Organizations: acme, Itemized: true,
+			Memberships: []rbac.MembershipRef{{ID: m.ID, OrganizationID: "acme", UserID: "alice"}}},
+		{EnvironmentID: "prod", Revision: 4, Organizations: acme, Itemized: true, Settings: acme,
+			Roles: []rbac.RoleRef{{OrganizationID: "acme", Slug: "org-billing"}}},
+		{EnvironmentID: "prod", Revision: 5, Environment: true, Itemized: true},
 	}
 	var got []rbac.Change
 	for range want {
@@ -106,7 +110,7 @@ func TestFeedPruned(t *testing.T) {
 		t.Fatalf("PruneChanges: %d, %v; want 3 deleted (all but the latest)", n, err)
 	}
 	c := next(t, follow(t, store, "prod", 1))
-	if want := (rbac.Change{EnvironmentID: "prod", Revision: 4, Organizations: []string{"c"}}); !cmp.Equal(c, want) {
+	if want := (rbac.Change{EnvironmentID: "prod", Revision: 4, Organizations: []string{"c"}, Itemized: true, Settings: []string{"c"}}); !cmp.Equal(c, want) {
 		t.Fatalf("after a gap: %+v, want %+v", c, want)
 	}
 }

@@ -932,9 +932,13 @@ func (t *tx) repoint(ctx context.Context, org, from, to string, now time.Time, f
 
 // ---- change feed ----
 
-// Publish stores the change in the changes table and sends a notice on the
-// Store's channel, both in the transaction: the notice goes out when it
-// commits.
+// maxListed is the most memberships a row of the changes table lists;
+// a write that changed more is marked bulk instead.
+const maxListed = 2000
+
+// Publish stores the change, itemized, in the changes table and sends a
+// notice on the Store's channel, both in the transaction: the notice goes
+// out when it commits.
 func (t *tx) Publish(ctx context.Context, revision int64, events []rbac.Event) error {
 	if err := t.check(true); err != nil {
 		return err
@@ -946,9 +950,23 @@ func (t *tx) Publish(ctx context.Context, revision int64, events []rbac.Event) e
 		return err
 	}
 	c := rbac.ChangeOf(t.env, revision, events)
+	if len(c.Memberships) > maxListed {
+		c.Memberships, c.Bulk = nil, true
+	}
+	var roleOrgs, roleSlugs, ids, orgs, users []string
+	for _, r := range c.Roles {
+		roleOrgs, roleSlugs = append(roleOrgs, r.OrganizationID), append(roleSlugs, r.Slug)
+	}
+	for _, m := range c.Memberships {
+		ids, orgs, users = append(ids, m.ID), append(orgs, m.OrganizationID), append(users, m.UserID)
+	}
 	_, err := t.exec(ctx, `WITH c AS (
-			INSERT INTO $s.changes (env, revision, environment, organizations) VALUES ($1, $2, $3, $4))
-		SELECT pg_notify($5, $6)`,
-		t.env, revision, c.Environment, nonNil(c.Organizations), t.s.q.channel, notice(t.env, revision))
+			INSERT INTO $s.changes (env, revision, environment, organizations, itemized, bulk, settings,
+				role_orgs, role_slugs, memberships, membership_orgs, membership_users)
+			VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8, $9, $10, $11))
+		SELECT pg_notify($12, $13)`,
+		t.env, revision, c.Environment, nonNil(c.Organizations), c.Bulk, nonNil(c.Settings),
+		nonNil(roleOrgs), nonNil(roleSlugs), nonNil(ids), nonNil(orgs), nonNil(users),
+		t.s.q.channel, notice(t.env, revision))
 	return err
 }
