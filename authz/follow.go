@@ -28,9 +28,10 @@ import (
 // snapshot again.
 //
 // The follower runs feed sessions one after the other: a session that
-// fails, or that the supervisor ends, is followed by another after a
-// backoff (100 ms doubling to 5 s, with jitter; reset once a session has
-// lasted a minute). A session that delivers a revision that does not
+// fails is followed by another after a backoff (100 ms doubling to 5 s,
+// with jitter; reset once a session has lasted a minute), or as soon as
+// the supervisor asks, having found the store reachable and the snapshot
+// behind; one the supervisor ends is followed by another at once. A session that delivers a revision that does not
 // follow the previous one has lost changes (they were pruned): the
 // authorizer loads the snapshot again.
 //
@@ -218,6 +219,7 @@ func (a *Authorizer) follow(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(sleep):
+		case <-a.restart: // the supervisor found the store reachable and the snapshot behind
 		}
 	}
 }
