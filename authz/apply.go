@@ -468,17 +468,10 @@ func (a *Authorizer) load(ctx context.Context) (*gen, int64, error) {
 			if err != nil {
 				return err
 			}
+			// A store lists each membership once: no lookup.
 			holdRecord(g, r, 1)
 			org, user := r.ids()
-			h := pairHash(org, user, a.seed)
-			t := g.live.members
-			if e := t.entry(h, isMember(org, user)); e != nil { // a store listing a membership twice
-				old := e.v.Load()
-				e.v.Store(&r[0])
-				holdRecord(g, recordAt(old), -1)
-				return nil
-			}
-			g.live.members = t.put(h, &r[0], isMember(org, user))
+			g.live.members = g.live.members.add(pairHash(org, user, a.seed), &r[0])
 			return nil
 		})
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/orgroles/rbac"
 )
@@ -94,12 +95,28 @@ func (a *Authorizer) buildEnv(ctx context.Context, tx rbac.Tx, e rbac.Environmen
 // one read-only transaction, or given by the change (the records its
 // events carry), or listed in advance (a full load, complete).
 type source struct {
-	ctx      context.Context
-	tx       rbac.Tx // nil: no reads (every record needed is given)
-	g        *gen
-	roles    map[rbac.RoleRef]orgRole
-	orgs     map[string]orgOrder
-	complete bool // roles holds every organization role
+	ctx   context.Context
+	tx    rbac.Tx // nil: no reads (every record needed is given)
+	g     *gen
+	roles map[rbac.RoleRef]orgRole
+	orgs  map[string]orgOrder
+	// listed holds, for a full load, every organization role, sorted by
+	// organization and slug (as the store lists them): a million roles
+	// are searched rather than put in a map.
+	listed   []listedRole
+	complete bool // listed holds every organization role
+}
+
+type listedRole struct {
+	ref rbac.RoleRef
+	r   orgRole
+}
+
+func compareRef(a, b rbac.RoleRef) int {
+	if n := strings.Compare(a.OrganizationID, b.OrganizationID); n != 0 {
+		return n
+	}
+	return strings.Compare(a.Slug, b.Slug)
 }
 
 type orgRole struct {
@@ -136,7 +153,14 @@ func (s *source) roleOf(perms []string) orgRole {
 // orgRole returns organization role slug of org.
 func (s *source) orgRole(org, slug string) (orgRole, error) {
 	k := rbac.RoleRef{OrganizationID: org, Slug: slug}
-	if r, ok := s.roles[k]; ok || s.complete {
+	if s.complete {
+		i, ok := slices.BinarySearchFunc(s.listed, k, func(l listedRole, k rbac.RoleRef) int { return compareRef(l.ref, k) })
+		if !ok {
+			return orgRole{}, nil
+		}
+		return s.listed[i].r, nil
+	}
+	if r, ok := s.roles[k]; ok {
 		return r, nil
 	}
 	if s.tx == nil {

@@ -144,12 +144,20 @@ func membershipsOf(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membersh
 // aside until then — their organizations' settings (one by one when they
 // are few, else in one listing).
 func loadAll(ctx context.Context, tx rbac.Tx, s *source, fn func(m *rbac.Membership) error) error {
+	sorted := true
 	err := tx.EachOrganizationRole(ctx, func(r rbac.Role) error {
-		s.roles[rbac.RoleRef{OrganizationID: r.OrganizationID, Slug: r.Slug}] = s.roleOf(r.Permissions)
+		l := listedRole{ref: rbac.RoleRef{OrganizationID: r.OrganizationID, Slug: r.Slug}, r: s.roleOf(r.Permissions)}
+		if n := len(s.listed); n > 0 && compareRef(s.listed[n-1].ref, l.ref) >= 0 {
+			sorted = false
+		}
+		s.listed = append(s.listed, l)
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if !sorted {
+		slices.SortFunc(s.listed, func(a, b listedRole) int { return compareRef(a.ref, b.ref) })
 	}
 	s.complete = true // a role not listed does not exist
 	var multi []rbac.Membership

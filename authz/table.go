@@ -147,17 +147,32 @@ func (t *table[V]) put(h uint64, v *V, is func(*V) bool) *table[V] {
 		return t
 	}
 	if 2*(t.used+1) > len(t.entries) {
-		nt := newTable(t.live+1, t.gone)
-		for i := range t.entries {
-			e := &t.entries[i]
-			if w := e.v.Load(); w != nil && w != t.gone {
-				nt.insert(e.hash.Load(), w)
-			}
-		}
-		t = nt
+		t = t.grown()
 	}
 	t.insert(h, v)
 	return t
+}
+
+// add inserts v, whose key the table does not hold, and returns the table
+// to use from now on (see put).
+func (t *table[V]) add(h uint64, v *V) *table[V] {
+	if 2*(t.used+1) > len(t.entries) {
+		t = t.grown()
+	}
+	t.insert(h, v)
+	return t
+}
+
+// grown returns a copy of t twice as large, without its removed entries.
+func (t *table[V]) grown() *table[V] {
+	nt := newTable(t.live+1, t.gone)
+	for i := range t.entries {
+		e := &t.entries[i]
+		if w := e.v.Load(); w != nil && w != t.gone {
+			nt.insert(e.hash.Load(), w)
+		}
+	}
+	return nt
 }
 
 // remove drops the key (is), whose hash is h.
