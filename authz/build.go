@@ -103,8 +103,67 @@ type source struct {
 	// listed holds, for a full load, every organization role, sorted by
 	// organization and slug (as the store lists them): a million roles
 	// are searched rather than put in a map.
-	listed   []listedRole
+	listed   roleList
 	complete bool // listed holds every organization role
+
+	// Scratch space of buildRecord and roleOf.
+	held     []heldRole
+	envRoles []uint32
+	orgBits  []uint64
+	bits     [8]uint64
+}
+
+// roleList is a sorted list of roles in chunks, so that listing a million
+// never copies them.
+type roleList struct {
+	chunks [][]listedRole
+	n      int
+}
+
+const roleChunk = 1 << 14
+
+func (l *roleList) add(r listedRole) {
+	if l.n%roleChunk == 0 {
+		l.chunks = append(l.chunks, make([]listedRole, 0, roleChunk))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, r)
+	l.n++
+}
+
+func (l *roleList) at(i int) *listedRole { return &l.chunks[i/roleChunk][i%roleChunk] }
+
+// find returns the role of ref, if listed.
+func (l *roleList) find(ref rbac.RoleRef) (orgRole, bool) {
+	i, j := 0, l.n
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if compareRef(l.at(h).ref, ref) < 0 {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	if i < l.n && l.at(i).ref == ref {
+		return l.at(i).r, true
+	}
+	return orgRole{}, false
+}
+
+// sort sorts the list, when the store did not list it in order.
+func (l *roleList) sort() {
+	all := make([]listedRole, 0, l.n)
+	for _, c := range l.chunks {
+		all = append(all, c...)
+	}
+	slices.SortFunc(all, func(a, b listedRole) int { return compareRef(a.ref, b.ref) })
+	l.chunks = [][]listedRole{all}
+	if l.n > roleChunk {
+		l.chunks = nil
+		for lo := 0; lo < len(all); lo += roleChunk {
+			l.chunks = append(l.chunks, all[lo:min(lo+roleChunk, len(all))])
+		}
+	}
 }
 
 type listedRole struct {
@@ -139,7 +198,7 @@ func newSource(ctx context.Context, tx rbac.Tx, g *gen) *source {
 
 // roleOf returns the role granting perms.
 func (s *source) roleOf(perms []string) orgRole {
-	var bits []uint64
+	bits := s.bits[:0]
 	for _, p := range perms {
 		id := s.g.perms.id(p)
 		for int(id>>6) >= len(bits) {
@@ -147,18 +206,15 @@ func (s *source) roleOf(perms []string) orgRole {
 		}
 		bits[id>>6] |= 1 << (id & 63)
 	}
-	return orgRole{bits: bits, ok: true}
+	return orgRole{bits: slices.Clone(bits), ok: true}
 }
 
 // orgRole returns organization role slug of org.
 func (s *source) orgRole(org, slug string) (orgRole, error) {
 	k := rbac.RoleRef{OrganizationID: org, Slug: slug}
 	if s.complete {
-		i, ok := slices.BinarySearchFunc(s.listed, k, func(l listedRole, k rbac.RoleRef) int { return compareRef(l.ref, k) })
-		if !ok {
-			return orgRole{}, nil
-		}
-		return s.listed[i].r, nil
+		r, _ := s.listed.find(k)
+		return r, nil
 	}
 	if r, ok := s.roles[k]; ok {
 		return r, nil
@@ -203,12 +259,9 @@ func (s *source) order(org string) (orgOrder, error) {
 // interned in s.g, built in scratch.
 func buildRecord(m *rbac.Membership, s *source, scratch *[]byte) (record, error) {
 	g := s.g
-	var (
-		held     []heldRole
-		envRoles []uint32
-		orgBits  []uint64
-		slugs    []string
-	)
+	held, envRoles, orgBits := s.held[:0], s.envRoles[:0], s.orgBits[:0]
+	defer func() { s.held, s.envRoles, s.orgBits = held[:0], envRoles[:0], orgBits[:0] }()
+	var slugs []string
 	for i, slug := range m.Roles {
 		if slices.Contains(m.Roles[:i], slug) {
 			continue
@@ -226,8 +279,8 @@ func buildRecord(m *rbac.Membership, s *source, scratch *[]byte) (record, error)
 		if !r.ok {
 			continue // not visible here (the invariants exclude it)
 		}
-		if len(r.bits) > len(orgBits) {
-			orgBits = append(orgBits, make([]uint64, len(r.bits)-len(orgBits))...)
+		for len(orgBits) < len(r.bits) {
+			orgBits = append(orgBits, 0)
 		}
 		for w, x := range r.bits {
 			orgBits[w] |= x

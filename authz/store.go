@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/orgroles/rbac"
 )
@@ -142,33 +143,35 @@ func membershipsOf(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membersh
 // size: every organization role (kept as a bitset), every active
 // membership, and — for the few memberships with several roles, kept
 // aside until then — their organizations' settings (one by one when they
-// are few, else in one listing).
+// are few, else in one listing). The listings and what is built from
+// them run on two goroutines (see pipe).
 func loadAll(ctx context.Context, tx rbac.Tx, s *source, fn func(m *rbac.Membership) error) error {
 	sorted := true
-	err := tx.EachOrganizationRole(ctx, func(r rbac.Role) error {
+	err := pipe(func(put func(rbac.Role) error) error { return tx.EachOrganizationRole(ctx, put) }, func(r *rbac.Role) error {
 		l := listedRole{ref: rbac.RoleRef{OrganizationID: r.OrganizationID, Slug: r.Slug}, r: s.roleOf(r.Permissions)}
-		if n := len(s.listed); n > 0 && compareRef(s.listed[n-1].ref, l.ref) >= 0 {
+		if n := s.listed.n; n > 0 && compareRef(s.listed.at(n-1).ref, l.ref) >= 0 {
 			sorted = false
 		}
-		s.listed = append(s.listed, l)
+		s.listed.add(l)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if !sorted {
-		slices.SortFunc(s.listed, func(a, b listedRole) int { return compareRef(a.ref, b.ref) })
+		s.listed.sort()
 	}
 	s.complete = true // a role not listed does not exist
 	var multi []rbac.Membership
 	orgs := map[string]bool{}
-	err = tx.Memberships(ctx, rbac.MembershipQuery{Statuses: []rbac.MembershipStatus{rbac.StatusActive}}, func(m rbac.Membership) error {
+	q := rbac.MembershipQuery{Statuses: []rbac.MembershipStatus{rbac.StatusActive}}
+	err = pipe(func(put func(rbac.Membership) error) error { return tx.Memberships(ctx, q, put) }, func(m *rbac.Membership) error {
 		if len(m.Roles) > 1 {
-			multi = append(multi, m)
+			multi = append(multi, *m)
 			orgs[m.OrganizationID] = true
 			return nil
 		}
-		return fn(&m)
+		return fn(m)
 	})
 	if err != nil {
 		return err
@@ -190,4 +193,61 @@ func loadAll(ctx context.Context, tx rbac.Tx, s *source, fn func(m *rbac.Members
 		}
 	}
 	return nil
+}
+
+// pipe runs a listing on this goroutine and consume on another, handing
+// the records over in batches: the store reads and decodes while records
+// are built. It returns the first error of either.
+func pipe[T any](list func(put func(T) error) error, consume func(*T) error) error {
+	const size = 512
+	batches := make(chan []T, 8)
+	free := make(chan []T, 10)
+	var failed atomic.Pointer[error]
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range batches {
+			if failed.Load() == nil {
+				for i := range b {
+					if err := consume(&b[i]); err != nil {
+						failed.CompareAndSwap(nil, &err)
+						break
+					}
+				}
+			}
+			clear(b)
+			select {
+			case free <- b[:0]:
+			default:
+			}
+		}
+	}()
+	var cur []T
+	err := list(func(x T) error {
+		if p := failed.Load(); p != nil {
+			return *p
+		}
+		if cur == nil {
+			select {
+			case cur = <-free:
+			default:
+				cur = make([]T, 0, size)
+			}
+		}
+		cur = append(cur, x)
+		if len(cur) == size {
+			batches <- cur
+			cur = nil
+		}
+		return nil
+	})
+	if len(cur) > 0 && err == nil {
+		batches <- cur
+	}
+	close(batches)
+	<-done
+	if p := failed.Load(); p != nil {
+		return *p
+	}
+	return err
 }
