@@ -225,7 +225,8 @@ func (a *Authorizer) Claims(org, user string) (c rbac.Claims, ok bool) {
 		return rbac.Claims{}, false
 	}
 	r := recordAt(p)
-	kind, roles := r.roles()
+	var buf [4]heldRole
+	kind, roles := r.roles(buf[:0])
 	c = rbac.Claims{OrganizationID: org, Roles: make([]string, len(roles)), Permissions: []string{}}
 	for i, h := range roles {
 		c.Roles[i] = s.env.slug(h)

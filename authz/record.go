@@ -211,9 +211,9 @@ func (r record) ids() (org, user string) {
 	return unsafe.String(&r[at], n), unsafe.String(&r[at+n], m)
 }
 
-// roles returns the roles the record holds, in the order of its roles'
-// section (or the one environment role). Slugs alias the record.
-func (r record) roles() (kind uint32, out []heldRole) {
+// roles appends to out the roles the record holds, in the order of its
+// roles' section (or the one environment role). Slugs alias the record.
+func (r record) roles(out []heldRole) (kind uint32, _ []heldRole) {
 	h := header(&r[0])
 	w, e, n, m, _ := fields(h)
 	_, at := recordLen(w, e, n, m, 0)
@@ -222,12 +222,13 @@ func (r record) roles() (kind uint32, out []heldRole) {
 	p := at + n + m
 	switch kind {
 	case oneEnv:
-		return kind, []heldRole{{env: true, id: get32(h[4:])}}
+		return kind, append(out, heldRole{env: true, id: get32(h[4:])})
 	case oneOrg:
-		return kind, []heldRole{{slug: unsafe.String(&r[p], int(field&countMask))}}
+		return kind, append(out, heldRole{slug: unsafe.String(&r[p], int(field&countMask))})
 	}
-	out = make([]heldRole, field&countMask)
-	for i := range out {
+	first := len(out)
+	out = append(out, make([]heldRole, field&countMask)...)
+	for i := first; i < len(out); i++ {
 		l := int(r[p])
 		p++
 		if l == 0 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/orgroles/rbac"
 )
 
 // testEnv returns an environment part whose role i grants the permission
@@ -98,7 +100,7 @@ func TestRecords(t *testing.T) {
 		if org, user := r.ids(); org != m.org || user != m.user {
 			t.Errorf("record %d: ids %q %q, want %q %q", i, org, user, m.org, m.user)
 		}
-		kind, roles := r.roles()
+		kind, roles := r.roles(nil)
 		wantRoles := m.held
 		if wantRoles == nil {
 			for _, id := range m.envRoles {
@@ -152,7 +154,7 @@ func TestMemberTable(t *testing.T) {
 		if p == nil {
 			return 0, false
 		}
-		_, roles := recordAt(p).roles()
+		_, roles := recordAt(p).roles(nil)
 		return roles[0].id, true
 	}
 	for i := range 500 {
@@ -287,6 +289,30 @@ func TestClamps(t *testing.T) {
 			if got, want := e.word(id, w), e.bits[row*e.width+w]; got != want {
 				t.Errorf("word(%d, %d) = %#x, want %#x", id, w, got, want)
 			}
+		}
+	}
+}
+
+// TestRoleList checks the list a full load keeps the organization roles
+// in: found after a sort when they were added out of order, across
+// chunks, and not found when absent.
+func TestRoleList(t *testing.T) {
+	var l roleList
+	const n = 3*roleChunk + 17
+	for i := range n {
+		k := (i * 7919) % n // out of order
+		l.add(listedRole{ref: rbac.RoleRef{OrganizationID: fmt.Sprintf("org%06d", k), Slug: "org-a"}, r: orgRole{bits: []uint64{uint64(k)}, ok: true}})
+	}
+	l.sort()
+	for i := 0; i < n; i += 97 {
+		r, ok := l.find(rbac.RoleRef{OrganizationID: fmt.Sprintf("org%06d", i), Slug: "org-a"})
+		if !ok || r.bits[0] != uint64(i) {
+			t.Fatalf("find(org%06d) = %v, %v", i, r, ok)
+		}
+	}
+	for _, ref := range []rbac.RoleRef{{OrganizationID: "org000001", Slug: "org-b"}, {OrganizationID: "zzz", Slug: "org-a"}, {}} {
+		if _, ok := l.find(ref); ok {
+			t.Errorf("find(%v) found", ref)
 		}
 	}
 }

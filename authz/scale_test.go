@@ -516,7 +516,7 @@ func seedLoadPG(b *testing.B, pool *pgxpool.Pool, s string) {
 		`INSERT INTO ` + s + `.roles (env, scope, slug, id, name, description, created_at, updated_at)
 			SELECT 'production', '', ` + envRole + `, 'role_env_' || r, 'r' || r, '', now(), now() FROM generate_series(0, 49) r`,
 		`INSERT INTO ` + s + `.role_permissions (env, role_scope, role_slug, permission)
-			SELECT 'production', '', ` + envRole + `, p.slug FROM generate_series(0, 49) r, generate_series(0, 11) k
+			SELECT 'production', '', ` + envRole + `, p.slug FROM generate_series(0, 49) r CROSS JOIN generate_series(0, 11) k
 			JOIN perm_n p ON p.i = (r * 37 + k * 17) % 200`,
 		`INSERT INTO ` + s + `.environment_order (env, position, role_slug)
 			SELECT 'production', r + 1, ` + envRole + ` FROM generate_series(0, 49) r`,
@@ -527,9 +527,9 @@ func seedLoadPG(b *testing.B, pool *pgxpool.Pool, s string) {
 			SELECT 'production', 'org_' || lpad(i::text, 6, '0'), 'org-custom-' || k, 'role_' || i || '_' || k, 'c' || k, '', now(), now()
 			FROM generate_series(0, 99999) i, generate_series(0, 9) k`,
 		`INSERT INTO ` + s + `.role_permissions (env, role_scope, role_slug, permission)
-			SELECT 'production', 'org_' || lpad(i::text, 6, '0'), 'org-custom-' || k, p.slug
-			FROM generate_series(0, 99999) i, generate_series(0, 9) k, generate_series(0, 11) j
-			JOIN perm_n p ON p.i = (i * 7 + k * 31 + j * 13) % 200`,
+			SELECT 'production', 'org_' || lpad(o.i::text, 6, '0'), 'org-custom-' || k, p.slug
+			FROM generate_series(0, 99999) o(i) CROSS JOIN generate_series(0, 9) k CROSS JOIN generate_series(0, 11) j
+			JOIN perm_n p ON p.i = (o.i * 7 + k * 31 + j * 13) % 200`,
 		`INSERT INTO ` + s + `.organization_order (env, org_id, position, role_slug)
 			SELECT 'production', 'org_' || lpad(i::text, 6, '0'), r + 1, ` + envRole + ` FROM generate_series(0, 99999) i, generate_series(0, 49) r
 			UNION ALL
