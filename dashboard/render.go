@@ -3,8 +3,8 @@ package dashboard
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"io/fs"
