@@ -45,9 +45,15 @@ type resp struct {
 // text is the body with tags removed and entities decoded, spaces
 // collapsed: roughly what a reader sees.
 func (r resp) text() string {
-	s := regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(r.Body, " ")
+	s := blockTagRE.ReplaceAllString(r.Body, " ")
+	s = tagRE.ReplaceAllString(s, "")
 	return strings.Join(strings.Fields(html.UnescapeString(s)), " ")
 }
+
+var (
+	blockTagRE = regexp.MustCompile(`(?is)<(?:/?(?:p|div|td|th|tr|li|ul|br|h[1-6]|label|button|option|select|section|form|table|caption|thead|tbody|nav|header|main|fieldset|legend|title|head|a)\b)[^>]*>`)
+	tagRE      = regexp.MustCompile(`(?s)<[^>]*>`)
+)
 
 var tokenRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 

@@ -93,6 +93,13 @@ func parseTemplates(prefix string) templates {
 			}
 			return f
 		},
+		// invalid marks a form control whose field is at fault.
+		"invalid": func(e *formError, fields ...string) template.HTMLAttr {
+			if e != nil && slices.Contains(fields, e.Field) {
+				return template.HTMLAttr(`aria-invalid="true" aria-describedby="err-` + template.HTMLEscapeString(e.Field) + `"`)
+			}
+			return ""
+		},
 		// fieldError is the error of one form field, or nil.
 		"fieldError": func(e *formError, field string) *formError {
 			if e != nil && e.Field == field {
