@@ -294,6 +294,43 @@ step('readable at a narrow width, with a visible keyboard focus', async () => {
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+step('the live slug preview makes the slug the server makes', async () => {
+  const names = ['  Billing -- Admin__Team  ', 'Ünïcode Näme', 'İstanbul Office', '日本語', 'x'.repeat(60), 'a_-b', '---'];
+  for (const name of names) {
+    await page.goto(url('org/roles?org=globex'));
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    const live = (await page.getByTestId('slug-preview').textContent()).replace(/\s+/g, ' ').trim();
+    // The server's preview: the form's hidden "Preview slug" button.
+    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === url('org/roles?org=globex'));
+    await page.locator('#create-org-role').evaluate((f) => f.requestSubmit(f.querySelector('button[name="preview"]')));
+    assert.equal((await posted).status(), 200);
+    await page.waitForLoadState();
+    const server = (await page.getByTestId('slug-preview').textContent()).replace(/\s+/g, ' ').trim();
+    assert.equal(live, server, `the previews of ${JSON.stringify(name)} differ`);
+  }
+});
+
+step('works without JavaScript: the slug preview is a button', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const p = await context.newPage();
+    await p.goto(url('sign-in'));
+    await p.fill('#api_key', KEY);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.goto(url('org/roles?org=globex'));
+    await p.getByLabel('Name', { exact: true }).fill('Support Staff');
+    await p.getByRole('button', { name: 'Preview slug' }).click();
+    assert.equal((await p.getByTestId('slug-preview').textContent()).replace(/\s+/g, ' ').trim(),
+      'org-support-staff-xxxxxx (x: six random letters and digits)');
+    assert.equal(await p.getByLabel('Name', { exact: true }).inputValue(), 'Support Staff', 'the preview keeps the form');
+    await p.getByRole('button', { name: 'Create role' }).click();
+    assert.match(await p.getByTestId('flash').textContent(), /^Role org-support-staff-[a-z0-9]{6} created at the bottom/);
+    await p.screenshot({ path: path.join(SHOTS, '18-without-javascript.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
 test('no script error on any page', async () => {
   assert.deepEqual(pageErrors, []);
 });
