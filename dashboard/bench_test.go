@@ -76,7 +76,7 @@ func benchPages(org, member string) []struct{ name, path string } {
 		{"role-edit", "role?slug=admin"},
 		{"role-delete-plan", "role/delete?slug=viewer"},
 		{"role-delete-replacement-step", "role/delete?slug=member"},
-		{"role-delete-replacement-plan", "role/delete?slug=member&replacement=viewer"},
+		{"role-delete-replacement-plan", "role/delete?slug=member&replacement_default=viewer"},
 		{"permissions", "permissions"},
 		{"permission-delete-plan", "permission/delete?slug=perm:00"},
 		{"organizations", "organizations"},
@@ -110,13 +110,13 @@ func BenchmarkPages(b *testing.B) {
 			svc = bigStore(b)
 			org = fmt.Sprintf("org%05d", benchOrgs/2)
 		}
-		ms, err := svc.ListMemberships(bg, testEnv, rbac.MembershipFilter{OrganizationID: org, Limit: 1})
-		if err != nil || len(ms) == 0 {
+		ms, err := svc.ListMemberships(bg, testEnv, rbac.MembershipFilter{OrganizationID: org}, rbac.ListOptions{Limit: 1})
+		if err != nil || len(ms.Data) == 0 {
 			b.Fatal("no member", err)
 		}
 		h := dashboard.New(svc, dashboard.Options{Prefix: prefix,
 			Authenticate: func(*http.Request) (string, bool) { return testEnv, true }})
-		for _, p := range benchPages(org, ms[0].ID) {
+		for _, p := range benchPages(org, ms.Data[0].ID) {
 			b.Run(size+"/"+p.name, func(b *testing.B) {
 				req := httptest.NewRequest("GET", prefix+p.path, nil)
 				w := httptest.NewRecorder()

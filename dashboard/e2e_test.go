@@ -95,8 +95,8 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("%s's roles: %v, want member", u, m.Roles)
 		}
 	}
-	ms, err := svc.ListGroupMappings(bg, testEnv, "acme")
-	if err != nil || len(ms) != 1 || ms[0].Role != "org-billing-admin" {
+	ms, err := svc.ListGroupMappings(bg, testEnv, "acme", rbac.ListOptions{})
+	if err != nil || len(ms.Data) != 1 || ms.Data[0].Role != "org-billing-admin" {
 		t.Errorf("acme's group mappings: %+v, %v", ms, err)
 	}
 }

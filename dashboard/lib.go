@@ -17,101 +17,117 @@ var allStatuses = []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusPending,
 // lib wraps the Service.
 type lib struct{ svc *rbac.Service }
 
+// all reads every page of a listing.
+func all[T any](list func(rbac.ListOptions) (rbac.Page[T], error)) ([]T, error) {
+	var out []T
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p, err := list(opt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Data...)
+		if p.After == "" {
+			return out, nil
+		}
+		opt.After = p.After
+	}
+}
+
 func (l lib) permissions(ctx context.Context, env string) ([]rbac.Permission, error) {
-	return l.svc.ListPermissions(ctx, env)
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Permission], error) { return l.svc.ListPermissions(ctx, env, o) })
 }
 
 // roles lists the environment roles, highest priority first.
 func (l lib) roles(ctx context.Context, env string) ([]rbac.Role, error) {
-	return l.svc.ListRoles(ctx, env)
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) { return l.svc.ListRoles(ctx, env, o) })
 }
 
 // orgRoles lists every role visible in org, in its effective order.
 func (l lib) orgRoles(ctx context.Context, env, org string) ([]rbac.Role, error) {
-	return l.svc.ListOrganizationRoles(ctx, env, org)
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) {
+		return l.svc.ListOrganizationRoles(ctx, env, org, o)
+	})
 }
 
 // groupMappings lists the mappings of org.
 func (l lib) groupMappings(ctx context.Context, env, org string) ([]rbac.GroupMapping, error) {
-	return l.svc.ListGroupMappings(ctx, env, org)
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.GroupMapping], error) {
+		return l.svc.ListGroupMappings(ctx, env, org, o)
+	})
 }
 
-// page is one page of a listing: Next is the cursor of the page after it,
-// "" when it is the last.
+// page is one page of a listing: Prev and Next are the cursors of the
+// pages before and after it, "" when there is none.
 type page[T any] struct {
-	Data []T
-	Next string
+	Data       []T
+	Prev, Next string
 }
 
-// organizations returns up to limit organizations with ids after the
-// cursor, ordered by id.
-func (l lib) organizations(ctx context.Context, env, after string, limit int) (page[rbac.Organization], error) {
-	orgs, err := l.svc.ListOrganizations(ctx, env, after, limit+1)
-	if err != nil {
-		return page[rbac.Organization]{}, err
-	}
-	return cut(orgs, limit, func(o rbac.Organization) string { return o.ID }), nil
+// cursor asks for the page after After, or else the page before Before.
+type cursor struct{ After, Before string }
+
+func (c cursor) options(limit int) rbac.ListOptions {
+	return rbac.ListOptions{Limit: limit, After: c.After, Before: c.Before}
+}
+
+func pageOf[T any](p rbac.Page[T]) page[T] {
+	return page[T]{Data: p.Data, Prev: p.Before, Next: p.After}
+}
+
+// organizations returns a page of up to limit organizations, ordered by
+// id.
+func (l lib) organizations(ctx context.Context, env string, c cursor, limit int) (page[rbac.Organization], error) {
+	p, err := l.svc.ListOrganizations(ctx, env, c.options(limit))
+	return pageOf(p), err
 }
 
 // searchOrganizations returns up to limit organizations after the cursor
-// whose id or name contains q, ignoring case, ordered by id. It reads the
-// organizations in the store's pages of searchBatch and stops once the
-// page is full, so a search that matches early is cheap.
+// whose id, name or external id contains q, ignoring case, ordered by id.
+// It reads the organizations a listing page at a time and stops once the
+// page is full, so a search that matches early is cheap; a search that
+// matches little reads every organization. Its pages go forward only.
 func (l lib) searchOrganizations(ctx context.Context, env, q, after string, limit int) (page[rbac.Organization], error) {
 	q = strings.ToLower(q)
 	var out []rbac.Organization
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit, After: after}
 	for {
-		batch, err := l.svc.ListOrganizations(ctx, env, after, searchBatch)
+		p, err := l.svc.ListOrganizations(ctx, env, opt)
 		if err != nil {
 			return page[rbac.Organization]{}, err
 		}
-		for _, o := range batch {
-			if strings.Contains(strings.ToLower(o.ID), q) || strings.Contains(strings.ToLower(o.Name), q) {
-				out = append(out, o)
-				if len(out) > limit {
-					return cut(out, limit, func(o rbac.Organization) string { return o.ID }), nil
-				}
+		for _, o := range p.Data {
+			if !strings.Contains(strings.ToLower(o.ID), q) && !strings.Contains(strings.ToLower(o.Name), q) &&
+				!strings.Contains(strings.ToLower(o.ExternalID), q) {
+				continue
 			}
+			if len(out) == limit {
+				return page[rbac.Organization]{Data: out, Next: out[limit-1].ID}, nil
+			}
+			out = append(out, o)
 		}
-		if len(batch) < searchBatch {
+		if p.After == "" {
 			return page[rbac.Organization]{Data: out}, nil
 		}
-		after = batch[len(batch)-1].ID
+		opt.After = p.After
 	}
 }
 
-// searchBatch is how many organizations a search reads at once.
-const searchBatch = 5000
-
-// members returns up to limit memberships of org, of every status, with
-// ids after the cursor.
-func (l lib) members(ctx context.Context, env, org, after string, limit int) (page[rbac.Membership], error) {
-	ms, err := l.svc.ListMemberships(ctx, env, rbac.MembershipFilter{
-		OrganizationID: org, Statuses: allStatuses, After: after, Limit: limit + 1})
-	if err != nil {
-		return page[rbac.Membership]{}, err
-	}
-	return cut(ms, limit, func(m rbac.Membership) string { return m.ID }), nil
-}
-
-// cut keeps the first limit items of a listing read with limit+1 and
-// sets the cursor of the next page when there is one.
-func cut[T any](items []T, limit int, id func(T) string) page[T] {
-	if len(items) <= limit {
-		return page[T]{Data: items}
-	}
-	items = items[:limit]
-	return page[T]{Data: items, Next: id(items[limit-1])}
+// members returns a page of up to limit memberships of org, of every
+// status, ordered by id.
+func (l lib) members(ctx context.Context, env, org string, c cursor, limit int) (page[rbac.Membership], error) {
+	p, err := l.svc.ListMemberships(ctx, env, rbac.MembershipFilter{OrganizationID: org, Statuses: allStatuses}, c.options(limit))
+	return pageOf(p), err
 }
 
 func (l lib) updatePermission(ctx context.Context, env, slug, name, description string) (rbac.Permission, error) {
-	return l.svc.UpdatePermission(ctx, env, slug, rbac.Update{Name: &name, Description: &description})
+	return l.svc.UpdatePermission(ctx, env, slug, rbac.PermissionUpdate{Name: &name, Description: &description})
 }
 
 // deleteRole deletes, or with dry set plans the deletion of, an
 // environment role; replacement is the new default where it was one.
 func (l lib) deleteRole(ctx context.Context, env, slug, replacement string, dry bool) (plan, error) {
-	p, err := l.svc.DeleteRole(ctx, env, slug, rbac.DeleteOptions{Replacement: replacement, DryRun: dry})
+	p, err := l.svc.DeleteRole(ctx, env, slug, rbac.DeleteOptions{ReplacementDefault: replacement, DryRun: dry})
 	return planOf(p), err
 }
 
@@ -119,7 +135,7 @@ func (l lib) deleteRole(ctx context.Context, env, slug, replacement string, dry 
 // organization role; reassignTo receives its members, mappings and
 // default.
 func (l lib) deleteOrgRole(ctx context.Context, env, org, slug, reassignTo string, dry bool) (plan, error) {
-	p, err := l.svc.DeleteOrganizationRole(ctx, env, org, slug, rbac.DeleteOptions{Replacement: reassignTo, DryRun: dry})
+	p, err := l.svc.DeleteOrganizationRole(ctx, env, org, slug, rbac.DeleteOptions{ReassignTo: reassignTo, DryRun: dry})
 	return planOf(p), err
 }
 
@@ -139,6 +155,6 @@ type plan struct {
 }
 
 func planOf(p rbac.DeletionPlan) plan {
-	return plan{Replacement: p.Replacement, EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
+	return plan{Replacement: p.ReplacementDefault + p.ReassignedTo, EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
 		DefaultsReplaced: p.DefaultsReplaced, Memberships: p.Memberships, GroupMappings: p.GroupMappings, Roles: p.Roles}
 }

@@ -294,7 +294,7 @@ func (c *ctx) members(ids []string) []rbac.Membership {
 	return out
 }
 
-func (c *ctx) roleDeletePage() { c.showRoleDelete(http.StatusOK, c.q("replacement"), nil) }
+func (c *ctx) roleDeletePage() { c.showRoleDelete(http.StatusOK, c.q("replacement_default"), nil) }
 
 func (c *ctx) showRoleDelete(status int, replacement string, fe *formError) {
 	ctx := c.r.Context()
@@ -337,7 +337,7 @@ func (c *ctx) showRoleDelete(status int, replacement string, fe *formError) {
 
 func (c *ctx) deleteRole() {
 	slug := c.q("slug")
-	replacement := c.f("replacement")
+	replacement := c.f("replacement_default")
 	pl, err := c.h.lib.deleteRole(c.r.Context(), c.env(), slug, replacement, false)
 	if err != nil {
 		c.showRoleDelete(rbac.HTTPStatus(err), replacement, c.h.formError(err))

@@ -21,8 +21,9 @@ const (
 type orgForm struct{ ID, Name string }
 
 type organizationsData struct {
-	Query string
-	After string
+	Query  string
+	After  string
+	Before string
 	Page  page[rbac.Organization]
 	Form  orgForm
 	Error *formError
@@ -32,19 +33,20 @@ func (c *ctx) organizationsPage() { c.showOrganizations(http.StatusOK, orgForm{}
 
 func (c *ctx) showOrganizations(status int, form orgForm, fe *formError) {
 	ctx := c.r.Context()
-	q, after := strings.TrimSpace(c.q("q")), c.q("after")
+	q, cur := strings.TrimSpace(c.q("q")), c.cursor()
 	var p page[rbac.Organization]
 	var err error
 	if q != "" {
-		p, err = c.h.lib.searchOrganizations(ctx, c.env(), q, after, orgsPerPage)
+		p, err = c.h.lib.searchOrganizations(ctx, c.env(), q, cur.After, orgsPerPage)
 	} else {
-		p, err = c.h.lib.organizations(ctx, c.env(), after, orgsPerPage)
+		p, err = c.h.lib.organizations(ctx, c.env(), cur, orgsPerPage)
 	}
 	if err != nil {
 		c.failErr(err)
 		return
 	}
-	c.render(status, "organizations", "Organizations", organizationsData{Query: q, After: after, Page: p, Form: form, Error: fe})
+	c.render(status, "organizations", "Organizations", organizationsData{Query: q, After: cur.After, Before: cur.Before,
+		Page: p, Form: form, Error: fe})
 }
 
 func (c *ctx) createOrganization() {
@@ -55,6 +57,15 @@ func (c *ctx) createOrganization() {
 		return
 	}
 	c.done(fmt.Sprintf("Organization %s created.", o.Name), c.link("org/roles", "org", o.ID))
+}
+
+// cursor reads the page asked for in the query: after an id, or before
+// one.
+func (c *ctx) cursor() cursor {
+	if a := c.q("after"); a != "" {
+		return cursor{After: a}
+	}
+	return cursor{Before: c.q("before")}
 }
 
 // org loads the organization of the query, or shows why it cannot.
@@ -308,6 +319,7 @@ type membersData struct {
 	Env     rbac.Environment
 	Roles   []rbac.Role
 	After   string
+	Before  string
 	Page    page[rbac.Membership]
 	Form    memberForm
 	Error   *formError
@@ -322,11 +334,12 @@ func (c *ctx) showMembers(status int, form memberForm, fe *formError, at string)
 	if !ok {
 		return
 	}
-	d := membersData{Org: o, After: c.q("after"), Form: form, Error: fe, ErrorAt: at}
+	cur := c.cursor()
+	d := membersData{Org: o, After: cur.After, Before: cur.Before, Form: form, Error: fe, ErrorAt: at}
 	var err error
 	if d.Env, err = c.h.lib.svc.GetEnvironment(ctx, c.env()); err == nil {
 		if d.Roles, err = c.h.lib.orgRoles(ctx, c.env(), o.ID); err == nil {
-			d.Page, err = c.h.lib.members(ctx, c.env(), o.ID, d.After, membersPerPage)
+			d.Page, err = c.h.lib.members(ctx, c.env(), o.ID, cur, membersPerPage)
 		}
 	}
 	if err != nil {
@@ -338,8 +351,11 @@ func (c *ctx) showMembers(status int, form memberForm, fe *formError, at string)
 
 // membersLink is the Members tab at the page the request came from.
 func (c *ctx) membersLink() string {
-	if a := c.q("after"); a != "" {
-		return c.link("org/members", "org", c.q("org"), "after", a)
+	switch cur := c.cursor(); {
+	case cur.After != "":
+		return c.link("org/members", "org", c.q("org"), "after", cur.After)
+	case cur.Before != "":
+		return c.link("org/members", "org", c.q("org"), "before", cur.Before)
 	}
 	return c.link("org/members", "org", c.q("org"))
 }

@@ -141,7 +141,7 @@ func TestEnvironmentRoleDeletionAsksForAReplacement(t *testing.T) {
 
 	r := c.get(prefix + "role/delete" + q("slug", "auditor"))
 	wantStatus(t, r, http.StatusOK, "the first step")
-	wantText(t, r, "the first step", "Select a replacement role", `role "auditor" is the default role of 1 organizations`,
+	wantText(t, r, "the first step", "Select a replacement role", `role "auditor" is the default role of 1 organization; name a replacement default role`,
 		"It is the default role of 1 organizations: acme", "Nothing changes until you confirm")
 	wantNoText(t, r, "the first step", "What the deletion does")
 	if strings.Contains(r.Body, `method="post" action="/dashboard/role/delete`) {
@@ -152,14 +152,14 @@ func TestEnvironmentRoleDeletionAsksForAReplacement(t *testing.T) {
 	r = c.post(prefix+"role/delete"+q("slug", "auditor"), nil)
 	wantStatus(t, r, http.StatusConflict, "deleting without a replacement")
 	wantText(t, r, "deleting without a replacement", "name a replacement default role", "Organizations concerned: acme", "replacement_role_required")
-	r = c.get(prefix + "role/delete" + q("slug", "auditor", "replacement", "nope"))
+	r = c.get(prefix + "role/delete" + q("slug", "auditor", "replacement_default", "nope"))
 	wantStatus(t, r, http.StatusUnprocessableEntity, "an unknown replacement")
 	wantText(t, r, "an unknown replacement", "Role 'nope' is not a valid role.")
 	if after := revision(t, svc); after != before {
 		t.Fatalf("the steps changed the store: revision %d → %d", before, after)
 	}
 
-	r = c.get(prefix + "role/delete" + q("slug", "auditor", "replacement", "member"))
+	r = c.get(prefix + "role/delete" + q("slug", "auditor", "replacement_default", "member"))
 	wantStatus(t, r, http.StatusOK, "the plan")
 	wantText(t, r, "the plan", "What the deletion does", "The default role of 1 organizations becomes member: acme",
 		"2 memberships are reassigned", "bob acme auditor", "carol acme auditor", "Delete role auditor")
@@ -167,7 +167,7 @@ func TestEnvironmentRoleDeletionAsksForAReplacement(t *testing.T) {
 		t.Fatalf("the plan changed the store")
 	}
 
-	r = c.post(prefix+"role/delete"+q("slug", "auditor"), form("replacement", "member"))
+	r = c.post(prefix+"role/delete"+q("slug", "auditor"), form("replacement_default", "member"))
 	wantStatus(t, r, http.StatusSeeOther, "delete")
 	wantText(t, c.follow(r), "after delete", "Role auditor deleted; 2 memberships reassigned. member is now the default role wherever auditor was (1 organizations).")
 	if _, err := svc.GetRole(bg, testEnv, "auditor"); err == nil {
@@ -208,6 +208,12 @@ func TestOrganizationsListSearchAndPages(t *testing.T) {
 	r = c.get(prefix + "organizations" + q("after", "t047"))
 	wantText(t, r, "second page", "t048", "t097", "First page", "Next page")
 	wantNoText(t, r, "second page", "t047 ", "t098")
+	if !strings.Contains(r.Body, `href="/dashboard/organizations?before=t048" rel="prev">Previous page`) {
+		t.Error("the second page has no link to the previous one")
+	}
+	r = c.get(prefix + "organizations" + q("before", "t048"))
+	wantText(t, r, "the page before the second", "Acme Inc", "t047", "Next page")
+	wantNoText(t, r, "the page before the second", "t048", "Previous page")
 	r = c.get(prefix + "organizations" + q("after", "t097"))
 	wantText(t, r, "last page", "t098", "t119")
 	wantNoText(t, r, "last page", "Next page")
@@ -310,7 +316,7 @@ func TestOrganizationRolesTab(t *testing.T) {
 	before := revision(t, svc)
 	r = c.get(prefix + "org/role/delete" + q("org", "acme", "role", "org-billing-admin"))
 	wantStatus(t, r, http.StatusOK, "delete step")
-	wantText(t, r, "delete step", "Select a replacement role", `role "org-billing-admin" is assigned to 1 memberships`)
+	wantText(t, r, "delete step", "Select a replacement role", `role "org-billing-admin" is assigned to 1 membership; name a role to reassign them to`)
 	r = c.post(prefix+"org/role/delete"+q("org", "acme", "role", "org-billing-admin"), nil)
 	wantStatus(t, r, http.StatusConflict, "delete without a target")
 	wantText(t, r, "delete without a target", "role_has_assignments")
@@ -408,12 +414,12 @@ func TestGroupsTab(t *testing.T) {
 	r = c.post(prefix+"org/groups"+q("org", "acme"), form("source", "directory", "group_id", "engineering", "role", "admin"))
 	wantStatus(t, r, http.StatusSeeOther, "map")
 	wantText(t, c.follow(r), "after map", "The directory group engineering maps to admin.", "Directory Sync engineering admin")
-	ms, _ := svc.ListGroupMappings(bg, testEnv, "acme")
-	if len(ms) != 1 || ms[0].GroupID != "engineering" || ms[0].Role != "admin" {
+	ms, _ := svc.ListGroupMappings(bg, testEnv, "acme", rbac.ListOptions{})
+	if len(ms.Data) != 1 || ms.Data[0].GroupID != "engineering" || ms.Data[0].Role != "admin" {
 		t.Fatalf("mappings %+v", ms)
 	}
 	wantStatus(t, c.post(prefix+"org/group/delete"+q("org", "acme"), form("source", "directory", "group_id", "engineering")), http.StatusSeeOther, "delete")
-	if ms, _ := svc.ListGroupMappings(bg, testEnv, "acme"); len(ms) != 0 {
+	if ms, _ := svc.ListGroupMappings(bg, testEnv, "acme", rbac.ListOptions{}); len(ms.Data) != 0 {
 		t.Fatalf("mappings after delete %+v", ms)
 	}
 }
@@ -461,21 +467,21 @@ func TestFormErrors(t *testing.T) {
 			{"stale order", prefix + "priority-order", form("order", "member,admin", "role", "admin", "dir", "up"), 409, []string{"The priority order changed since this page was shown; nothing was changed."}, ""},
 			{"impossible move", prefix + "priority-order", form("order", "admin,member", "role", "admin", "dir", "up"), 422, []string{"That role cannot move that way; nothing was changed."}, ""},
 			{"unknown default", prefix + "default-role", form("role", "nope"), 422, []string{"Role 'nope' is not a valid role."}, ""},
-			{"delete the default", prefix + "role/delete" + q("slug", "member"), nil, 409, []string{`role "member" is the environment default role and the default of 1 organizations; name a replacement default role`}, ""},
-			{"replace with itself", prefix + "role/delete" + q("slug", "member"), form("replacement", "member"), 422, []string{"Role 'member' is not a valid role.", "must be another environment role"}, "replacement"},
+			{"delete the default", prefix + "role/delete" + q("slug", "member"), nil, 409, []string{`role "member" is the environment default role and the default of 1 organization; name a replacement default role`}, ""},
+			{"replace with itself", prefix + "role/delete" + q("slug", "member"), form("replacement_default", "member"), 422, []string{"Role 'member' is not a valid role.", "must be another environment role"}, "replacement_default"},
 			{"unknown role", prefix + "role" + q("slug", "nope"), form("name", "X"), 404, []string{`environment role "nope" not found`}, ""},
 			{"organization taken", prefix + "organizations", form("id", "acme", "name", "X"), 409, []string{`organization "acme" already exists`}, ""},
-			{"organization id", prefix + "organizations", form("id", "a\tb", "name", "X"), 422, []string{"id", "has whitespace or a control character"}, "id"},
+			{"organization id", prefix + "organizations", form("id", "a\tb", "name", "X"), 422, []string{`id "a\tb" has the character U+0009, which ids may not hold`}, "id"},
 			{"organization role without name", acme("org/roles"), form("name", ""), 422, []string{"name is required"}, "name"},
 			{"organization role slug", acme("org/roles"), form("name", "X", "slug", "Bad"), 422, []string{`role slug "org-Bad" has the character 'B', which is not allowed`}, "slug"},
 			{"organization role taken", acme("org/roles"), form("name", "X", "slug", "held"), 409, []string{`organization "acme" already has a role with slug "org-held"`, "organization_role_slug_conflict"}, ""},
 			{"unknown organization", prefix + "org/roles" + q("org", "nope"), form("name", "X"), 404, []string{`organization "nope" not found`}, ""},
 			{"organization default unknown", acme("org/default-role"), form("role", "org-nope"), 422, []string{"Role 'org-nope' is not a valid role."}, ""},
 			{"organization stale order", acme("org/priority-order"), form("order", "member,admin,org-held", "role", "admin", "dir", "up"), 409, []string{"The priority order changed since this page was shown"}, ""},
-			{"held role without target", acme("org/role/delete", "role", "org-held"), nil, 409, []string{`role "org-held" is assigned to 1 memberships; name a replacement role to move them`}, ""},
-			{"held role to unknown target", acme("org/role/delete", "role", "org-held"), form("reassign_to", "org-nope"), 422, []string{"Role 'org-nope' is not a valid role."}, "replacement"},
+			{"held role without target", acme("org/role/delete", "role", "org-held"), nil, 409, []string{`role "org-held" is assigned to 1 membership; name a role to reassign them to`}, ""},
+			{"held role to unknown target", acme("org/role/delete", "role", "org-held"), form("reassign_to", "org-nope"), 422, []string{"Role 'org-nope' is not a valid role."}, "reassign_to"},
 			{"member with unknown role", acme("org/members"), form("user_id", "zed", "roles", "nope"), 422, []string{"Role 'nope' is not a valid role."}, "role"},
-			{"member twice", acme("org/members"), form("user_id", "bob"), 409, []string{`user "bob" already has a active membership in organization "acme"`}, ""},
+			{"member twice", acme("org/members"), form("user_id", "bob"), 409, []string{`user "bob" already has an active membership in organization "acme"`}, ""},
 			{"two roles in single-role mode", acme("org/members"), form("user_id", "zed", "roles", "admin", "roles", "member"), 422, []string{"Multiple roles are not enabled for this environment; give exactly one role."}, "roles"},
 			{"member without user", acme("org/members"), form("user_id", ""), 422, []string{"user_id is required"}, "user_id"},
 			{"no roles", acme("org/member/roles", "m", ids["bob"]), nil, 422, []string{"give at least one role"}, ""},
@@ -521,7 +527,9 @@ func TestPagesOfMissingThings(t *testing.T) {
 		"org/role/delete?org=acme&role=org-nope", "org/member/remove?org=acme&m=om_nope"} {
 		r := c.get(prefix + p)
 		wantStatus(t, r, http.StatusNotFound, p)
-		wantText(t, r, p, "not found")
+		if !strings.Contains(r.text(), "not found") && !strings.Contains(r.text(), "has no role") {
+			t.Errorf("%s: the page does not say what is missing: %.300s", p, r.text())
+		}
 	}
 	wantStatus(t, c.get(prefix+"nope"), http.StatusNotFound, "an unknown page")
 	req, _ := http.NewRequest("DELETE", c.base+prefix+"roles", nil)

@@ -56,17 +56,7 @@ type templates map[string]*template.Template
 func parseTemplates(prefix string) templates {
 	funcs := template.FuncMap{
 		// url builds a link under the prefix: url "org/roles" "org" id.
-		"url": func(p string, kv ...string) string {
-			u := prefix + strings.TrimPrefix(p, "/")
-			if len(kv) > 1 {
-				q := url.Values{}
-				for i := 0; i+1 < len(kv); i += 2 {
-					q.Set(kv[i], kv[i+1])
-				}
-				u += "?" + q.Encode()
-			}
-			return u
-		},
+		"url": func(p string, kv ...string) string { return link(prefix, p, kv...) },
 		"static": func(name string) string { return prefix + "static/" + name + "?v=" + assetVersion },
 		"has":    func(list []string, s string) bool { return slices.Contains(list, s) },
 		"isOrg":  rbac.IsOrganizationRoleSlug,
@@ -181,13 +171,19 @@ func (c *ctx) done(msg, to string) {
 }
 
 // link builds a path under the prefix with a query.
-func (c *ctx) link(p string, kv ...string) string {
-	u := c.h.prefix + strings.TrimPrefix(p, "/")
-	if len(kv) > 1 {
-		q := url.Values{}
-		for i := 0; i+1 < len(kv); i += 2 {
+func (c *ctx) link(p string, kv ...string) string { return link(c.h.prefix, p, kv...) }
+
+// link builds prefix + p with the query of the key-value pairs kv,
+// leaving out empty values.
+func link(prefix, p string, kv ...string) string {
+	u := prefix + strings.TrimPrefix(p, "/")
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
 			q.Set(kv[i], kv[i+1])
 		}
+	}
+	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	return u
