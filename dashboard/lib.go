@@ -35,7 +35,9 @@ func all[T any](list func(rbac.ListOptions) (rbac.Page[T], error)) ([]T, error) 
 }
 
 func (l lib) permissions(ctx context.Context, env string) ([]rbac.Permission, error) {
-	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Permission], error) { return l.svc.ListPermissions(ctx, env, o) })
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Permission], error) {
+		return l.svc.ListPermissions(ctx, env, o)
+	})
 }
 
 // roles lists the environment roles, highest priority first.

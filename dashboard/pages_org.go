@@ -24,9 +24,9 @@ type organizationsData struct {
 	Query  string
 	After  string
 	Before string
-	Page  page[rbac.Organization]
-	Form  orgForm
-	Error *formError
+	Page   page[rbac.Organization]
+	Form   orgForm
+	Error  *formError
 }
 
 func (c *ctx) organizationsPage() { c.showOrganizations(http.StatusOK, orgForm{}, nil) }

@@ -56,7 +56,7 @@ type templates map[string]*template.Template
 func parseTemplates(prefix string) templates {
 	funcs := template.FuncMap{
 		// url builds a link under the prefix: url "org/roles" "org" id.
-		"url": func(p string, kv ...string) string { return link(prefix, p, kv...) },
+		"url":    func(p string, kv ...string) string { return link(prefix, p, kv...) },
 		"static": func(name string) string { return prefix + "static/" + name + "?v=" + assetVersion },
 		"has":    func(list []string, s string) bool { return slices.Contains(list, s) },
 		"isOrg":  rbac.IsOrganizationRoleSlug,
