@@ -160,3 +160,57 @@ func planOf(p rbac.DeletionPlan) plan {
 	return plan{Replacement: p.ReplacementDefault + p.ReassignedTo, EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
 		DefaultsReplaced: p.DefaultsReplaced, Memberships: p.Memberships, GroupMappings: p.GroupMappings, Roles: p.Roles}
 }
+
+// planLimit is the number of memberships holding a role above which a
+// deletion page does not run the library's dry run: the dry run applies
+// the whole deletion to every holder and rolls it back, which at tens of
+// thousands of holders takes seconds. Such a page shows the plan from
+// listings instead (see deletion.Large).
+const planLimit = 2000
+
+// holders returns the first memberships that hold the role (in org, or
+// in any organization when org is ""), and how many hold it, up to
+// planLimit; over reports that more do.
+func (l lib) holders(ctx context.Context, env, org, slug string) (first []rbac.Membership, n int, over bool, err error) {
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
+	f := rbac.MembershipFilter{OrganizationID: org, Role: slug, Statuses: allStatuses}
+	for {
+		p, err := l.svc.ListMemberships(ctx, env, f, opt)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if first == nil {
+			first = p.Data[:min(len(p.Data), shownMembers)]
+		}
+		n += len(p.Data)
+		if p.After == "" {
+			return first, n, false, nil
+		}
+		if n >= planLimit {
+			return first, n, true, nil
+		}
+		opt.After = p.After
+	}
+}
+
+// orgsWithDefault lists the organizations whose own default role is the
+// environment role slug, by reading every organization.
+func (l lib) orgsWithDefault(ctx context.Context, env, slug string) ([]string, error) {
+	var out []string
+	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p, err := l.svc.ListOrganizations(ctx, env, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range p.Data {
+			if o.DefaultRole == slug {
+				out = append(out, o.ID)
+			}
+		}
+		if p.After == "" {
+			return out, nil
+		}
+		opt.After = p.After
+	}
+}

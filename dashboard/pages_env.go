@@ -279,6 +279,62 @@ type deletion struct {
 	Error *formError
 	// Members are the first memberships the plan changes, to show.
 	Members []rbac.Membership
+	// Large is set when more than planLimit memberships hold the role:
+	// the plan then comes from listings, not from the library's dry run,
+	// and does not count the memberships and group mappings it changes.
+	Large bool
+	// Holders is how many memberships hold the role, at least.
+	Holders int
+}
+
+// largeRoleDelete fills the deletion page of an environment role held by
+// more than planLimit memberships. Whether a replacement is needed, and
+// the organizations concerned, still come from the library: its dry run
+// without a replacement refuses a default role before it touches a
+// membership, so the page runs it only when the role is a default.
+// It returns the status of an error it shows, 0 if none.
+func (c *ctx) largeRoleDelete(d *deletion, first []rbac.Membership, n int) int {
+	ctx := c.r.Context()
+	d.Large, d.Holders, d.Members = true, n, first
+	env, err := c.h.lib.svc.GetEnvironment(ctx, c.env())
+	if err != nil {
+		d.Error = c.h.formError(err)
+		return rbac.HTTPStatus(err)
+	}
+	isDefault := env.DefaultRole == d.Role.Slug
+	if !isDefault {
+		orgs, err := c.h.lib.orgsWithDefault(ctx, c.env(), d.Role.Slug)
+		if err != nil {
+			d.Error = c.h.formError(err)
+			return rbac.HTTPStatus(err)
+		}
+		isDefault = len(orgs) > 0
+	}
+	pl := plan{}
+	if isDefault {
+		_, err := c.h.lib.deleteRole(ctx, c.env(), d.Role.Slug, "", true)
+		if !errors.Is(err, rbac.ErrReplacementRequired) {
+			if err == nil {
+				err = fmt.Errorf("dashboard: the dry run of deleting default role %q without a replacement succeeded", d.Role.Slug)
+			}
+			d.Error = c.h.formError(err)
+			return rbac.HTTPStatus(err)
+		}
+		d.Need, d.Why = true, c.h.formError(err)
+		if d.Replacement == "" {
+			return 0
+		}
+		if !slices.ContainsFunc(d.Choices, func(r rbac.Role) bool { return r.Slug == d.Replacement }) {
+			if d.Error == nil {
+				d.Error = &formError{Field: "replacement_default", Message: fmt.Sprintf("Role '%s' is not a valid role.", d.Replacement),
+					Rule: "must be another environment role"}
+			}
+			return http.StatusUnprocessableEntity
+		}
+		pl = plan{Replacement: d.Replacement, EnvironmentDefaultReplaced: d.Why.EnvironmentDefault, DefaultsReplaced: d.Why.Organizations}
+	}
+	d.Plan = &pl
+	return 0
 }
 
 // shownMembers is how many of the memberships a plan changes are listed.
@@ -314,6 +370,18 @@ func (c *ctx) showRoleDelete(status int, replacement string, fe *formError) {
 		if x.Slug != slug {
 			d.Choices = append(d.Choices, x)
 		}
+	}
+	first, n, over, err := c.h.lib.holders(ctx, c.env(), "", slug)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	if over {
+		if st := c.largeRoleDelete(&d, first, n); st != 0 {
+			status = st
+		}
+		c.render(status, "roles-delete", "Delete role "+slug, d)
+		return
 	}
 	// The plan without a replacement tells whether one is needed.
 	pl, err := c.h.lib.deleteRole(ctx, c.env(), slug, "", true)

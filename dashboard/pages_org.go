@@ -265,10 +265,34 @@ func (c *ctx) showOrgRoleDelete(status int, target string, fe *formError) {
 			d.Choices = append(d.Choices, x)
 		}
 	}
+	// Without a target the library refuses a role that is held, mapped
+	// or the default before it touches a membership: that dry run is
+	// cheap. With a target, a role held by more than planLimit
+	// memberships gets the plan from listings (see deletion.Large).
+	first, n, over, err := c.h.lib.holders(ctx, c.env(), o.ID, slug)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
 	pl, err := c.h.lib.deleteOrgRole(ctx, c.env(), o.ID, slug, "", true)
 	if errors.Is(err, rbac.ErrRoleHasAssignments) || errors.Is(err, rbac.ErrRoleHasGroupRoleMappings) || errors.Is(err, rbac.ErrRoleIsDefault) {
 		d.Need, d.Why = true, c.h.formError(err)
-		if target != "" {
+		switch {
+		case target != "" && over:
+			d.Large, d.Holders, d.Members = true, n, first
+			if !slices.ContainsFunc(d.Choices, func(r rbac.Role) bool { return r.Slug == target }) {
+				if d.Error == nil {
+					d.Error, status = &formError{Field: "reassign_to", Message: fmt.Sprintf("Role '%s' is not a valid role.", target),
+						Rule: "must be another role visible in the organization"}, http.StatusUnprocessableEntity
+				}
+				c.render(status, "organizations-role-delete", "Delete role "+slug, d)
+				return
+			}
+			pl, err = plan{Replacement: target}, nil
+			if o.DefaultRole == slug {
+				pl.DefaultsReplaced = []string{o.ID}
+			}
+		case target != "":
 			pl, err = c.h.lib.deleteOrgRole(ctx, c.env(), o.ID, slug, target, true)
 		}
 	}
@@ -283,7 +307,9 @@ func (c *ctx) showOrgRoleDelete(status int, target string, fe *formError) {
 		}
 	case err == nil:
 		d.Plan = &pl
-		d.Members = c.members(pl.Memberships)
+		if !d.Large {
+			d.Members = c.members(pl.Memberships)
+		}
 	}
 	c.render(status, "organizations-role-delete", "Delete role "+slug, d)
 }
