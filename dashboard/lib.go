@@ -165,32 +165,22 @@ func planOf(p rbac.DeletionPlan) plan {
 // deletion page does not run the library's dry run: the dry run applies
 // the whole deletion to every holder and rolls it back, which at tens of
 // thousands of holders takes seconds. Such a page shows the plan from
-// listings instead (see deletion.Large).
-const planLimit = 2000
+// listings instead (see deletion.Large). It is one listing page, because
+// the in-memory store sorts every holder of a role for each page of them,
+// so that reading many pages of a role held by 100,000 memberships would
+// take seconds too.
+const planLimit = rbac.MaxLimit
 
 // holders returns the first memberships that hold the role (in org, or
-// in any organization when org is ""), and how many hold it, up to
-// planLimit; over reports that more do.
+// in any organization when org is ""), how many hold it, up to planLimit,
+// and whether more do.
 func (l lib) holders(ctx context.Context, env, org, slug string) (first []rbac.Membership, n int, over bool, err error) {
-	opt := rbac.ListOptions{Limit: rbac.MaxLimit}
 	f := rbac.MembershipFilter{OrganizationID: org, Role: slug, Statuses: allStatuses}
-	for {
-		p, err := l.svc.ListMemberships(ctx, env, f, opt)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		if first == nil {
-			first = p.Data[:min(len(p.Data), shownMembers)]
-		}
-		n += len(p.Data)
-		if p.After == "" {
-			return first, n, false, nil
-		}
-		if n >= planLimit {
-			return first, n, true, nil
-		}
-		opt.After = p.After
+	p, err := l.svc.ListMemberships(ctx, env, f, rbac.ListOptions{Limit: planLimit})
+	if err != nil {
+		return nil, 0, false, err
 	}
+	return p.Data[:min(len(p.Data), shownMembers)], len(p.Data), p.After != "", nil
 }
 
 // orgsWithDefault lists the organizations whose own default role is the
