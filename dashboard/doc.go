@@ -72,7 +72,15 @@ reassigned, the group mappings re-pointed — and only the confirmation
 deletes. An organization role held by members or mappings, or that is the
 organization's default, asks the same way for the role to reassign them to.
 
-Organizations and members are listed 50 to a page, by id; the organization
-search matches ids and names, ignoring case.
+A role held by more than 100 memberships is an exception: the dry run
+would apply the deletion to every holder before rolling it back, which at
+tens of thousands of holders takes seconds, so the plan comes from listings
+— the organizations whose default changes, the first memberships that hold
+the role — and says that it does not count them; the confirmation reports
+the exact numbers of the deletion.
+
+Organizations and members are listed 50 to a page, by id, with links to the
+first, previous and next pages; the organization search matches ids, names
+and external ids, ignoring case, and pages forward.
 */
 package dashboard
