@@ -394,7 +394,7 @@ func (c *ctx) createMember() {
 		c.showMembers(rbac.HTTPStatus(err), form, c.h.formError(err), "create")
 		return
 	}
-	c.done(fmt.Sprintf("%s is a member with the role %s.", m.UserID, strings.Join(m.Roles, ", ")), c.membersLink())
+	c.done(fmt.Sprintf("%s is a member with %s.", m.UserID, theRoles(m.Roles)), c.membersLink())
 }
 
 func (c *ctx) setMemberRoles() {
@@ -407,7 +407,15 @@ func (c *ctx) setMemberRoles() {
 		c.showMembers(rbac.HTTPStatus(err), memberForm{}, c.h.formError(err), id)
 		return
 	}
-	c.done(fmt.Sprintf("%s now has the roles %s.", m.UserID, strings.Join(m.Roles, ", ")), c.membersLink()+"#member-"+id)
+	c.done(fmt.Sprintf("%s now has %s.", m.UserID, theRoles(m.Roles)), c.membersLink()+"#member-"+id)
+}
+
+// theRoles names a membership's roles in a sentence.
+func theRoles(roles []string) string {
+	if len(roles) == 1 {
+		return "the role " + roles[0]
+	}
+	return "the roles " + strings.Join(roles, ", ")
 }
 
 // memberOfOrg checks that the membership of the query belongs to the

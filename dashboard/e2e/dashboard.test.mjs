@@ -173,7 +173,7 @@ step('members get the role: a new member by default, another by hand', async () 
   await page.getByLabel('Role of bob').selectOption('auditor');
   await page.getByRole('button', { name: 'Save roles of bob' }).click();
   await page.waitForURL(/org\/members\?org=acme/);
-  assert.equal(await flash(), 'bob now has the roles auditor.');
+  assert.equal(await flash(), 'bob now has the role auditor.');
   const roles = async (user) => (await page.locator(`tr[data-user="${user}"] [data-testid="member-roles"]`).textContent()).trim();
   assert.equal(await roles('bob'), 'auditor');
   assert.equal(await roles('erin'), 'auditor');
