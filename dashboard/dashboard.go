@@ -22,7 +22,7 @@ type Options struct {
 	// Prefix is the path the handler is mounted at, beginning and ending
 	// with "/": "/dashboard/" for mux.Handle("/dashboard/", h). Every link
 	// and cookie is under it. Empty means "/". The handler strips the
-	// prefix itself: do not wrap it in http.StripPrefix.
+	// prefix itself; mounted behind http.StripPrefix it works as well.
 	Prefix string
 
 	// Authenticate is the application's own check. It returns the
@@ -124,7 +124,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !strings.HasPrefix(p, h.prefix) {
-		http.NotFound(w, r)
+		// Mounted behind http.StripPrefix: the path is already the
+		// Dashboard's own.
+		h.h.ServeHTTP(w, r)
 		return
 	}
 	r2 := new(http.Request)

@@ -17,7 +17,8 @@ are embedded in the binary.
 	}))
 
 The handler strips Options.Prefix itself and builds every link and cookie
-path from it.
+path from it; behind http.StripPrefix(strings.TrimSuffix(prefix, "/"), h)
+it works as well, as long as Options.Prefix names the outer path.
 
 # Who may use it
 

@@ -280,17 +280,36 @@ func TestPrefixes(t *testing.T) {
 	if !strings.Contains(r.Body, `href="/organizations"`) || !strings.Contains(r.Body, `href="/static/dashboard.css?v=`) {
 		t.Error("links at the root are wrong")
 	}
-	// Mounted under a prefix: /dashboard redirects to /dashboard/, paths
-	// outside it are not found.
+	// Mounted under a prefix: /dashboard redirects to /dashboard/.
 	c = newClient(t, dashboard.New(svc, dashboard.Options{Prefix: "dashboard", APIKeys: map[string]string{testKey: testEnv}}))
 	r = c.get("/dashboard")
 	wantStatus(t, r, http.StatusSeeOther, "the prefix without its slash")
 	if loc := r.Header.Get("Location"); loc != "/dashboard/" {
 		t.Errorf("/dashboard redirects to %q", loc)
 	}
-	wantStatus(t, c.get("/roles"), http.StatusNotFound, "a path outside the prefix")
+	wantStatus(t, c.get("/dashboard/roles"), http.StatusSeeOther, "a page under the prefix, signed out")
 	wantStatus(t, c.get("/dashboard/static/dashboard.js"), http.StatusOK, "an asset")
 	wantStatus(t, c.get("/dashboard/static/nope.js"), http.StatusNotFound, "a missing asset")
+}
+
+// Behind http.StripPrefix, with Prefix naming the outer path, links and
+// forms still work.
+func TestBehindStripPrefix(t *testing.T) {
+	svc := seed(t)
+	mux := http.NewServeMux()
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", dashboard.New(svc,
+		dashboard.Options{Prefix: "/dashboard/", APIKeys: map[string]string{testKey: testEnv}})))
+	c := newClient(t, mux)
+	c.signIn()
+	r := c.get(prefix + "org/roles" + q("org", "acme"))
+	wantStatus(t, r, http.StatusOK, "a page behind StripPrefix")
+	if !strings.Contains(r.Body, `action="/dashboard/org/roles?org=acme"`) {
+		t.Error("the form does not post under the prefix")
+	}
+	wantStatus(t, c.post(prefix+"org/roles"+q("org", "acme"), form("name", "Billing", "slug", "billing")), http.StatusSeeOther, "a form")
+	if _, err := svc.GetOrganizationRole(bg, testEnv, "acme", "org-billing"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestFormBodyLimit(t *testing.T) {
