@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orgroles/rbac"
 )
@@ -99,8 +100,7 @@ func (l lib) searchOrganizations(ctx context.Context, env, q, after string, limi
 			return page[rbac.Organization]{}, err
 		}
 		for _, o := range p.Data {
-			if !strings.Contains(strings.ToLower(o.ID), q) && !strings.Contains(strings.ToLower(o.Name), q) &&
-				!strings.Contains(strings.ToLower(o.ExternalID), q) {
+			if !containsFold(o.ID, q) && !containsFold(o.Name, q) && !containsFold(o.ExternalID, q) {
 				continue
 			}
 			if len(out) == limit {
@@ -113,6 +113,33 @@ func (l lib) searchOrganizations(ctx context.Context, env, q, after string, limi
 		}
 		opt.After = p.After
 	}
+}
+
+// containsFold reports whether s contains the lowercase lq, ignoring
+// case. ASCII text is compared in place, without allocating; other text
+// is lowercased first.
+func containsFold(s, lq string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), lq)
+		}
+	}
+	for i := 0; i+len(lq) <= len(s); i++ {
+		j := 0
+		for ; j < len(lq); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lq[j] {
+				break
+			}
+		}
+		if j == len(lq) {
+			return true
+		}
+	}
+	return false
 }
 
 // members returns a page of up to limit memberships of org, of every

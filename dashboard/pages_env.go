@@ -371,6 +371,27 @@ func (c *ctx) showRoleDelete(status int, replacement string, fe *formError) {
 			d.Choices = append(d.Choices, x)
 		}
 	}
+	env, err := c.h.lib.svc.GetEnvironment(ctx, c.env())
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	// The environment's default role needs a replacement, and the dry run
+	// without one says so before it touches a membership: the first step
+	// needs no more than that, however many hold the role.
+	if env.DefaultRole == slug && replacement == "" {
+		_, err := c.h.lib.deleteRole(ctx, c.env(), slug, "", true)
+		if !errors.Is(err, rbac.ErrReplacementRequired) {
+			if err == nil {
+				err = fmt.Errorf("dashboard: the dry run of deleting default role %q without a replacement succeeded", slug)
+			}
+			c.failErr(err)
+			return
+		}
+		d.Need, d.Why = true, c.h.formError(err)
+		c.render(status, "roles-delete", "Delete role "+slug, d)
+		return
+	}
 	first, n, over, err := c.h.lib.holders(ctx, c.env(), "", slug)
 	if err != nil {
 		c.failErr(err)
