@@ -106,3 +106,19 @@ func ExampleDeleteOptions() {
 	// Output:
 	// reassign_to — applies only to deleting an organization role
 }
+
+// Organizations can be searched by id, name or external id, ignoring case.
+func ExampleService_SearchOrganizations() {
+	ctx := context.Background()
+	s := newService()
+	setup(ctx, s)
+	must(s.CreateOrganization(ctx, "production", rbac.OrganizationInput{ID: "globex", Name: "Globex Corporation"}))
+	must(s.CreateOrganization(ctx, "production", rbac.OrganizationInput{ID: "initech", ExternalID: "CRM-CORP-7"}))
+	page := must(s.SearchOrganizations(ctx, "production", "corp", rbac.ListOptions{}))
+	for _, o := range page.Data {
+		fmt.Println(o.ID)
+	}
+	// Output:
+	// globex
+	// initech
+}

@@ -81,7 +81,8 @@ the role — and says that it does not count them; the confirmation reports
 the exact numbers of the deletion.
 
 Organizations and members are listed 50 to a page, by id, with links to the
-first, previous and next pages; the organization search matches ids, names
-and external ids, ignoring case, and pages forward.
+first, previous and next pages; the organization search
+([rbac.Service.SearchOrganizations]) matches ids, names and external ids,
+ignoring case, and pages both ways.
 */
 package dashboard

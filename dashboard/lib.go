@@ -2,8 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/orgroles/rbac"
 )
@@ -85,61 +83,11 @@ func (l lib) organizations(ctx context.Context, env string, c cursor, limit int)
 	return pageOf(p), err
 }
 
-// searchOrganizations returns up to limit organizations after the cursor
-// whose id, name or external id contains q, ignoring case, ordered by id.
-// It reads the organizations a listing page at a time and stops once the
-// page is full, so a search that matches early is cheap; a search that
-// matches little reads every organization. Its pages go forward only.
-func (l lib) searchOrganizations(ctx context.Context, env, q, after string, limit int) (page[rbac.Organization], error) {
-	q = strings.ToLower(q)
-	var out []rbac.Organization
-	opt := rbac.ListOptions{Limit: rbac.MaxLimit, After: after}
-	for {
-		p, err := l.svc.ListOrganizations(ctx, env, opt)
-		if err != nil {
-			return page[rbac.Organization]{}, err
-		}
-		for _, o := range p.Data {
-			if !containsFold(o.ID, q) && !containsFold(o.Name, q) && !containsFold(o.ExternalID, q) {
-				continue
-			}
-			if len(out) == limit {
-				return page[rbac.Organization]{Data: out, Next: out[limit-1].ID}, nil
-			}
-			out = append(out, o)
-		}
-		if p.After == "" {
-			return page[rbac.Organization]{Data: out}, nil
-		}
-		opt.After = p.After
-	}
-}
-
-// containsFold reports whether s contains the lowercase lq, ignoring
-// case. ASCII text is compared in place, without allocating; other text
-// is lowercased first.
-func containsFold(s, lq string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return strings.Contains(strings.ToLower(s), lq)
-		}
-	}
-	for i := 0; i+len(lq) <= len(s); i++ {
-		j := 0
-		for ; j < len(lq); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != lq[j] {
-				break
-			}
-		}
-		if j == len(lq) {
-			return true
-		}
-	}
-	return false
+// searchOrganizations returns a page of up to limit organizations whose
+// id, name or external id contains q, ignoring case, ordered by id.
+func (l lib) searchOrganizations(ctx context.Context, env, q string, c cursor, limit int) (page[rbac.Organization], error) {
+	p, err := l.svc.SearchOrganizations(ctx, env, q, c.options(limit))
+	return pageOf(p), err
 }
 
 // members returns a page of up to limit memberships of org, of every

@@ -37,7 +37,7 @@ func (c *ctx) showOrganizations(status int, form orgForm, fe *formError) {
 	var p page[rbac.Organization]
 	var err error
 	if q != "" {
-		p, err = c.h.lib.searchOrganizations(ctx, c.env(), q, cur.After, orgsPerPage)
+		p, err = c.h.lib.searchOrganizations(ctx, c.env(), q, cur, orgsPerPage)
 	} else {
 		p, err = c.h.lib.organizations(ctx, c.env(), cur, orgsPerPage)
 	}

@@ -103,7 +103,7 @@ step('sign in with an API key', async () => {
 
 step('find the organization and open its Roles tab', async () => {
   await nav('Organizations');
-  await page.getByLabel('Search by id or name').fill('acme');
+  await page.getByLabel('Search by id, name or external id').fill('acme');
   await page.keyboard.press('Enter');
   await page.waitForURL(/organizations\?q=acme/);
   assert.equal(await page.locator('table[data-testid="organizations"] tbody tr').count(), 1);

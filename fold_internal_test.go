@@ -1,4 +1,4 @@
-package dashboard
+package rbac
 
 import (
 	"strings"
