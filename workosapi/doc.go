@@ -1,0 +1,3 @@
+// Package workosapi serves WorkOS's HTTP API for roles, permissions,
+// organizations and organization memberships over an [rbac.Service].
+package workosapi

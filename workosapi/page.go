@@ -1,0 +1,161 @@
+package workosapi
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+)
+
+// Pagination, WorkOS style: limit (1–100, default 10), a cursor (before or
+// after: an object id) and an order by creation (asc, desc — the default —
+// or normal: descending, with before fetching older objects and after
+// newer ones). Objects are ordered by id; the library's generated ids are
+// time-ordered, so id order is creation order.
+
+const (
+	defaultLimit = 10
+	maxLimit     = 100
+)
+
+// Orders, as WorkOS names them.
+const (
+	orderAsc    = "asc"
+	orderDesc   = "desc"
+	orderNormal = "normal"
+)
+
+// listOptions are the pagination parameters of a list request.
+type listOptions struct {
+	limit         int
+	before, after string
+	order         string
+}
+
+// listOptions reads limit, before, after and order from the query. Each
+// is refused (400 invalid_request_parameters, naming it) when it is not
+// what WorkOS accepts; before and after together are refused too.
+func listParams(q query) (listOptions, error) {
+	o := listOptions{limit: defaultLimit, order: orderDesc}
+	var errs []fieldError
+	if s, err := q.one("limit"); err != nil {
+		return o, err
+	} else if s != "" {
+		n, err := strconv.Atoi(s)
+		switch {
+		case err != nil:
+			errs = append(errs, fieldError{Field: "limit", Code: "an integer"})
+		case n < 1 || n > maxLimit:
+			errs = append(errs, fieldError{Field: "limit", Code: "between 1 and 100"})
+		default:
+			o.limit = n
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"before", &o.before}, {"after", &o.after}} {
+		s, err := q.one(p.name)
+		if err != nil {
+			return o, err
+		}
+		if s != "" && !validCursor(s) {
+			errs = append(errs, fieldError{Field: p.name, Code: "an object id"})
+		}
+		*p.dst = s
+	}
+	if o.before != "" && o.after != "" {
+		errs = append(errs, fieldError{Field: "before", Code: "not with after"})
+	}
+	if s, err := q.one("order"); err != nil {
+		return o, err
+	} else if s != "" {
+		switch s {
+		case orderAsc, orderDesc, orderNormal:
+			o.order = s
+		default:
+			errs = append(errs, fieldError{Field: "order", Code: "asc, desc or normal"})
+		}
+	}
+	if len(errs) > 0 {
+		return o, invalidQuery(errs...)
+	}
+	return o, nil
+}
+
+// validCursor reports whether s can be an object id: 1–128 bytes without
+// spaces or control characters.
+func validCursor(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0xfffd {
+			return false
+		}
+	}
+	return true
+}
+
+// page is one page of a list and the cursors of its neighbours ("" when
+// there is none): what the library's Page type holds.
+type page[T any] struct {
+	data          []T
+	before, after string
+}
+
+// paginate cuts one page out of all, which is sorted by id, ascending
+// (and which it may reorder). A cursor need not be the id of an object in
+// the list: "after x" is the objects past x in the order, whatever x is.
+func paginate[T any](all []T, id func(T) string, o listOptions) page[T] {
+	seq := all
+	desc := o.order != orderAsc
+	if desc {
+		slices.Reverse(seq)
+	}
+	before, after := o.before, o.after
+	if o.order == orderNormal {
+		// Descending, but before fetches older objects (those further in
+		// the sequence) and after newer ones.
+		before, after = after, before
+	}
+	// beyond(x) is the index of the first object past x in the sequence.
+	beyond := func(x string) int {
+		return sort.Search(len(seq), func(i int) bool {
+			if desc {
+				return id(seq[i]) < x
+			}
+			return id(seq[i]) > x
+		})
+	}
+	// upTo(x) is the index of the first object not before x.
+	upTo := func(x string) int {
+		return sort.Search(len(seq), func(i int) bool {
+			if desc {
+				return id(seq[i]) <= x
+			}
+			return id(seq[i]) >= x
+		})
+	}
+	start, end := 0, min(o.limit, len(seq))
+	switch {
+	case after != "":
+		start = beyond(after)
+		end = min(start+o.limit, len(seq))
+	case before != "":
+		end = upTo(before)
+		start = max(0, end-o.limit)
+	}
+	p := page[T]{data: seq[start:end]}
+	if len(p.data) > 0 {
+		if start > 0 {
+			p.before = id(p.data[0])
+		}
+		if end < len(seq) {
+			p.after = id(p.data[len(p.data)-1])
+		}
+	}
+	if o.order == orderNormal {
+		p.before, p.after = p.after, p.before
+	}
+	return p
+}
