@@ -50,7 +50,9 @@ type apiError struct {
 	body   errorBody
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.body.Code, e.body.Message) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.status, e.body.Code, e.body.Message)
+}
 
 func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, body: errorBody{Code: codeBadRequest, Message: fmt.Sprintf(format, args...)}}
