@@ -116,6 +116,7 @@ func errorResponse(err error, names fieldNames) (int, errorBody) {
 	status := rbac.HTTPStatus(e)
 	body := errorBody{Code: e.Code, Message: e.Message}
 	switch e.Kind {
+	case rbac.KindNotFound:
 	case rbac.KindInvalid:
 		if e.Code == rbac.CodeInvalid || e.Code == "" {
 			field := e.Field
@@ -141,14 +142,35 @@ func errorResponse(err error, names fieldNames) (int, errorBody) {
 	case rbac.KindReplacementRequired:
 		body.Organizations = e.Organizations
 		body.EnvironmentDefault = e.EnvironmentDefault
-	case rbac.KindCanceled, rbac.KindOutcomeUnknown:
+	case rbac.KindCanceled:
+		if body.Message == "" {
+			body.Message = "The request was canceled before it finished; nothing was written."
+		}
+	case rbac.KindOutcomeUnknown:
+		if body.Message == "" {
+			body.Message = "The store could not tell whether the write was committed; read the state again before retrying."
+		}
 	default:
 		return http.StatusInternalServerError, errorBody{Code: codeInternal, Message: "The server failed to process the request."}
 	}
 	if body.Message == "" {
 		body.Message = e.Kind.String()
 	}
+	if body.Code == "" {
+		body.Code = kindCodes[e.Kind]
+	}
 	return status, body
+}
+
+// kindCodes are the codes of errors that carry none (the library's kind
+// sentinels).
+var kindCodes = map[rbac.Kind]string{
+	rbac.KindNotFound:            codeNotFound,
+	rbac.KindInvalid:             codeInvalidParams,
+	rbac.KindConflict:            "conflict",
+	rbac.KindReplacementRequired: rbac.CodeReplacementRequired,
+	rbac.KindCanceled:            rbac.CodeCanceled,
+	rbac.KindOutcomeUnknown:      rbac.CodeOutcomeUnknown,
 }
 
 // codeOrganizationExternalIDConflict is the code the library gives an
