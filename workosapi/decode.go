@@ -32,7 +32,24 @@ func (o *optString) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || b[0] != '"' {
 		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
 	}
+	// The decoder has checked the JSON: a string without escapes is its
+	// bytes between the quotes.
+	if plain(b[1 : len(b)-1]) {
+		o.V = string(b[1 : len(b)-1])
+		return nil
+	}
 	return json.Unmarshal(b, &o.V)
+}
+
+// plain reports whether the inside of a JSON string has no escape and no
+// byte that decoding would change (controls, invalid UTF-8).
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c < ' ' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // ptr returns the update a partial update makes: nil when absent, "" when
@@ -199,12 +216,14 @@ func badValue(v reflect.Value) bool {
 			}
 		}
 	case reflect.Struct:
-		if o, ok := v.Interface().(optString); ok {
-			return !cleanText(o.V)
+		if v.Type() == optStringType {
+			return !cleanText(v.FieldByName("V").String())
 		}
 	}
 	return false
 }
+
+var optStringType = reflect.TypeFor[optString]()
 
 // cleanText reports whether s is valid UTF-8 without control characters.
 func cleanText(s string) bool {

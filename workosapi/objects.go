@@ -15,7 +15,36 @@ import (
 // ("2026-01-15T12:00:00.000Z").
 const timeFormat = "2006-01-02T15:04:05.000Z"
 
-func ts(t time.Time) string { return t.UTC().Format(timeFormat) }
+func ts(t time.Time) string {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(timeFormat)
+	}
+	h, mi, s := t.Clock()
+	var b [24]byte
+	digits := func(at, n, v int) {
+		for i := at + n - 1; i >= at; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	digits(0, 4, y)
+	b[4] = '-'
+	digits(5, 2, int(mo))
+	b[7] = '-'
+	digits(8, 2, d)
+	b[10] = 'T'
+	digits(11, 2, h)
+	b[13] = ':'
+	digits(14, 2, mi)
+	b[16] = ':'
+	digits(17, 2, s)
+	b[19] = '.'
+	digits(20, 3, t.Nanosecond()/1e6)
+	b[23] = 'Z'
+	return string(b[:])
+}
 
 // nullable returns nil for "", so that an empty description is null.
 func nullable(s string) *string {
