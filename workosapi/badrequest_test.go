@@ -1,6 +1,7 @@
 package workosapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -158,12 +159,24 @@ func badRequests(f *fixture) []badRequest {
 		{name: "check another organization", method: "POST", path: "/authorization/organization_memberships/" + f.u1 + "/check", body: `{"permission_slug":"videos:view","resource_type_slug":"organization","resource_external_id":"globex"}`, status: 404, code: "resource_not_found"},
 		{name: "check half a resource", method: "POST", path: "/authorization/organization_memberships/" + f.u1 + "/check", body: `{"permission_slug":"videos:view","resource_external_id":"acme"}`, status: 422, code: "invalid_request_parameters", field: "resource_type_slug"},
 
-		// Organizations, and what is not served yet.
+		// Organizations.
 		{name: "organization without a name", method: "POST", path: "/organizations", body: `{}`, status: 422, code: "invalid_request_parameters", field: "name"},
 		{name: "organization with domains", method: "POST", path: "/organizations", body: `{"name":"Initech","domains":["initech.com"]}`, status: 422, code: "invalid_request_parameters", field: "domains"},
-		{name: "organization external_id (not yet)", method: "POST", path: "/organizations", body: `{"name":"Initech","external_id":"ext-1"}`, status: 501, code: "not_implemented"},
-		{name: "organization update (not yet)", method: "PUT", path: "/organizations/acme", body: `{"name":"Acme Corp"}`, status: 501, code: "not_implemented"},
-		{name: "organization by external_id (not yet)", method: "GET", path: "/organizations/external_id/ext-1", status: 501, code: "not_implemented"},
+		{name: "external_id taken", method: "POST", path: "/organizations", body: `{"name":"Initech","external_id":"ext-acme"}`, status: 400, code: "external_id_already_used"},
+		{name: "external_id with a space", method: "POST", path: "/organizations", body: `{"name":"Initech","external_id":"ext 1"}`, status: 422, code: "invalid_request_parameters", field: "external_id"},
+		{name: "external_id a number", method: "POST", path: "/organizations", body: `{"name":"Initech","external_id":7}`, status: 422, code: "invalid_request_parameters", field: "external_id"},
+		{name: "metadata value a number", method: "POST", path: "/organizations", body: `{"name":"Initech","metadata":{"tier":1}}`, status: 422, code: "invalid_request_parameters", field: "metadata"},
+		{name: "metadata an array", method: "PUT", path: "/organizations/acme", body: `{"metadata":["gold"]}`, status: 422, code: "invalid_request_parameters", field: "metadata"},
+		{name: "metadata key too long", method: "POST", path: "/organizations", body: `{"name":"Initech","metadata":{"` + strings.Repeat("k", 41) + `":"v"}}`, status: 422, code: "invalid_request_parameters", field: "metadata"},
+		{name: "metadata with 51 keys", method: "POST", path: "/organizations", body: `{"name":"Initech","metadata":{` + manyKeys(51) + `}}`, status: 422, code: "invalid_request_parameters", field: "metadata"},
+		{name: "control character in metadata", method: "PUT", path: "/organizations/acme", body: `{"metadata":{"tier":"gold\u0000"}}`, status: 422, code: "invalid_request_parameters", field: "metadata"},
+		{name: "update: external_id taken", method: "PUT", path: "/organizations/globex", body: `{"external_id":"ext-acme"}`, status: 400, code: "external_id_already_used"},
+		{name: "update: empty name", method: "PUT", path: "/organizations/acme", body: `{"name":""}`, status: 422, code: "invalid_request_parameters", field: "name"},
+		{name: "update: null name", method: "PUT", path: "/organizations/acme", body: `{"name":null}`, status: 422, code: "invalid_request_parameters", field: "name"},
+		{name: "update: domains", method: "PUT", path: "/organizations/acme", body: `{"domain_data":[{"domain":"acme.com","state":"verified"}]}`, status: 422, code: "invalid_request_parameters", field: "domain_data"},
+		{name: "update: unknown organization", method: "PUT", path: "/organizations/nope", body: `{"name":"Nope"}`, status: 404, code: "organization_not_found"},
+		{name: "unknown external_id", method: "GET", path: "/organizations/external_id/nope", status: 404, code: "organization_not_found"},
+		{name: "external_id with a NUL", method: "GET", path: "/organizations/external_id/ext%00acme", status: 400, code: "bad_request"},
 
 		// rbac's own routes.
 		{name: "delete the default without replacement", method: "DELETE", path: "/rbac/roles/member", status: 409, code: "replacement_role_required"},
@@ -262,6 +275,18 @@ func TestBadRequestsOneByOne(t *testing.T) {
 			t.Errorf("%s changed the state (-before +after):\n%s", br.name, diff)
 		}
 	}
+}
+
+// manyKeys returns n metadata entries, "k0":"v",….
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":"v"`, i)
+	}
+	return b.String()
 }
 
 func namesField(body map[string]any, field string) bool {

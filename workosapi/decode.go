@@ -62,6 +62,38 @@ func (o optString) ptr() *string {
 	return &v
 }
 
+// optMetadata is an organization's metadata in a request: absent (left as
+// it is), null (cleared) or an object of strings (which replaces it).
+type optMetadata struct {
+	Set bool
+	V   map[string]string
+}
+
+func (o *optMetadata) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.V = nil
+		return nil
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[map[string]string]()}
+	}
+	return json.Unmarshal(b, &o.V)
+}
+
+// ptr returns the update it makes: nil when absent, else the whole new
+// metadata (empty when null).
+func (o optMetadata) ptr() *map[string]string {
+	if !o.Set {
+		return nil
+	}
+	m := o.V
+	if m == nil {
+		m = map[string]string{}
+	}
+	return &m
+}
+
 func jsonKind(b []byte) string {
 	switch {
 	case len(b) == 0:
@@ -216,14 +248,20 @@ func badValue(v reflect.Value) bool {
 			}
 		}
 	case reflect.Struct:
-		if v.Type() == optStringType {
+		switch v.Type() {
+		case optStringType:
 			return !cleanText(v.FieldByName("V").String())
+		case optMetadataType:
+			return badValue(v.FieldByName("V"))
 		}
 	}
 	return false
 }
 
-var optStringType = reflect.TypeFor[optString]()
+var (
+	optStringType   = reflect.TypeFor[optString]()
+	optMetadataType = reflect.TypeFor[optMetadata]()
+)
 
 // cleanText reports whether s is valid UTF-8 without control characters.
 func cleanText(s string) bool {

@@ -47,12 +47,12 @@ WorkOS's (its OpenAPI document is the reference):
 	PATCH  /authorization/permissions/{slug}
 	DELETE /authorization/permissions/{slug}                        → 204; removed from every role; 403 system_permission
 	POST   /authorization/organization_memberships/{id}/check      {"permission_slug"} → {"authorized": bool}
-	POST   /organizations                                           → 201
+	POST   /organizations                                           name, external_id, metadata → 201; 400 external_id_already_used
 	GET    /organizations                                           paginated
 	GET    /organizations/{id}
-	PUT    /organizations/{id}                                      501 until the library has organization updates
+	PUT    /organizations/{id}                                      name, external_id, metadata (each optional)
 	DELETE /organizations/{id}                                      → 200; with its roles, settings, memberships and mappings
-	GET    /organizations/external_id/{external_id}                 501 until the library has external ids
+	GET    /organizations/external_id/{external_id}
 	POST   /user_management/organization_memberships                role_slug or role_slugs → 201; reactivates an inactive one
 	GET    /user_management/organization_memberships                organization_id and/or user_id, statuses, paginated
 	GET    /user_management/organization_memberships/{id}
@@ -63,7 +63,9 @@ WorkOS's (its OpenAPI document is the reference):
 
 Decisions where WorkOS is silent: creating an organization also accepts
 "id", the application's own tenant id (rbac's extension; generated "org_…"
-otherwise), and refuses domains (rbac's organizations have none). Roles
+otherwise), and refuses domains (rbac's organizations have none). In an
+update, a null external_id removes it, metadata replaces the whole
+metadata and a null metadata clears it. Roles
 and permissions have resource_type_slug "organization", the only resource
 type; a request naming another is refused. A check may name its resource
 (resource_id, or resource_type_slug "organization" with
@@ -133,6 +135,7 @@ Errors are WorkOS's {"code", "message"}, with the status WorkOS uses:
 	400 invalid_request_parameters   a query parameter (limit, order, cursors, statuses) — errors names it
 	400 missing_user_id_or_organization_id
 	400 cannot_deactivate_pending_organization_membership, cannot_reactivate_pending_organization_membership
+	400 external_id_already_used     another organization has the external id
 	401 unauthorized                 no valid API key
 	403 system_permission            deleting a system permission
 	404 role_not_found, permission_not_found, organization_not_found, organization_membership_not_found, …
@@ -145,7 +148,6 @@ Errors are WorkOS's {"code", "message"}, with the status WorkOS uses:
 	422 invalid_request_parameters   a body field of the wrong type, unknown, missing or breaking a rule
 	422 invalid_role, multiple_roles_not_enabled
 	499 canceled                     the client went away before the call finished; nothing was written
-	501 not_implemented              what the library cannot do yet (organization updates and external ids)
 	503 commit_outcome_unknown       the store lost the answer to a commit: read the state before retrying
 	500 internal_error               anything else; the cause is logged, never sent
 
@@ -164,7 +166,7 @@ WorkOS's SDKs retry 5xx answers (the Node SDK 408, 429, 500, 502, 503 and
 commit outcome is retried: a retried create whose first attempt did commit
 answers a conflict (the slug or membership exists), a retried delete 404 —
 except creating an organization without an id or an organization role
-without a slug, whose retry can create a second one. 501 is not retried.
+without a slug, whose retry can create a second one.
 
 # Checks
 

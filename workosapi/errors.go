@@ -19,9 +19,7 @@ const (
 	codeNotFound         = "not_found"                          // no such route
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "request_entity_too_large"
-	codeNotImplemented   = "not_implemented"
 	codeInternal         = "internal_error"
-	codeExternalIDUsed   = "external_id_already_used" // WorkOS's code for an organization external_id conflict
 	codeResourceNotFound = "resource_not_found"
 )
 
@@ -78,11 +76,6 @@ func validationMessage(errs []fieldError) string {
 	return fmt.Sprintf("Validation failed: %d fields are invalid.", len(errs))
 }
 
-func notImplemented(what string) *apiError {
-	return &apiError{status: http.StatusNotImplemented, body: errorBody{Code: codeNotImplemented,
-		Message: what + " is not supported by this server yet."}}
-}
-
 // fieldNames renames the library's field names to the names of the request
 // a route reads ("roles" is "role_slugs" in a membership request, …).
 type fieldNames map[string]string
@@ -96,7 +89,7 @@ type fieldNames map[string]string
 //	conflict                         409 with the code, except:
 //	  cannot_(de|re)activate_pending 400 (WorkOS)
 //	  system_permission              403 (WorkOS refuses deleting a system permission with 403)
-//	  organization_external_id_…     400 external_id_already_used (WorkOS)
+//	  external_id_already_used       400 (WorkOS)
 //	replacement required             409 replacement_role_required, with the organizations
 //	canceled                         499
 //	outcome unknown                  503 commit_outcome_unknown
@@ -136,8 +129,8 @@ func errorResponse(err error, names fieldNames) (int, errorBody) {
 			status = http.StatusBadRequest
 		case rbac.CodeSystemPermission:
 			status = http.StatusForbidden
-		case codeOrganizationExternalIDConflict:
-			status, body.Code = http.StatusBadRequest, codeExternalIDUsed
+		case rbac.CodeExternalIDAlreadyUsed:
+			status = http.StatusBadRequest
 		}
 	case rbac.KindReplacementRequired:
 		body.Organizations = e.Organizations
@@ -172,7 +165,3 @@ var kindCodes = map[rbac.Kind]string{
 	rbac.KindCanceled:            rbac.CodeCanceled,
 	rbac.KindOutcomeUnknown:      rbac.CodeOutcomeUnknown,
 }
-
-// codeOrganizationExternalIDConflict is the code the library gives an
-// organization external_id already used in the environment.
-const codeOrganizationExternalIDConflict = "organization_external_id_conflict"

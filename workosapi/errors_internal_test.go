@@ -35,7 +35,7 @@ func TestErrorResponse(t *testing.T) {
 			errorBody{Code: "cannot_reactivate_pending_organization_membership", Message: "pending"}},
 		{&rbac.Error{Kind: rbac.KindConflict, Code: rbac.CodeSystemPermission, Message: "system"}, 403,
 			errorBody{Code: "system_permission", Message: "system"}},
-		{&rbac.Error{Kind: rbac.KindConflict, Code: "organization_external_id_conflict", Message: "used"}, 400,
+		{&rbac.Error{Kind: rbac.KindConflict, Code: rbac.CodeExternalIDAlreadyUsed, Message: "used"}, 400,
 			errorBody{Code: "external_id_already_used", Message: "used"}},
 		{&rbac.Error{Kind: rbac.KindReplacementRequired, Code: rbac.CodeReplacementRequired, Message: "name one",
 			Organizations: []string{"acme"}, EnvironmentDefault: true}, 409,
@@ -47,7 +47,6 @@ func TestErrorResponse(t *testing.T) {
 		{&rbac.Error{Kind: rbac.KindInternal, Code: rbac.CodeInternal, Message: "store failure", Err: errors.New("secret detail")}, 500,
 			errorBody{Code: "internal_error", Message: "The server failed to process the request."}},
 		{errors.New("secret detail"), 500, errorBody{Code: "internal_error", Message: "The server failed to process the request."}},
-		{notImplemented("X"), 501, errorBody{Code: "not_implemented", Message: "X is not supported by this server yet."}},
 	} {
 		status, body := errorResponse(c.err, names)
 		if status != c.status {

@@ -205,7 +205,7 @@ func (h *Handler) fail(c *call, err error) {
 		names = c.rt.fields
 	}
 	status, body := errorResponse(err, names)
-	if status >= 500 && status != http.StatusNotImplemented {
+	if status >= 500 {
 		h.log.Error("workosapi: request failed", "method", c.r.Method, "path", c.r.URL.Path,
 			"environment", c.env, "status", status, "request_id", c.w.Header().Get("X-Request-ID"), "error", err)
 	}

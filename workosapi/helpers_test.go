@@ -110,7 +110,8 @@ func must[T any](tb testing.TB) func(T, error) T {
 //
 //	test:  permissions videos:view, videos:create, billing:manage and the
 //	       system permission audit:read; roles member (default), admin,
-//	       editor; organizations acme (own role org-billing held by u2,
+//	       editor; organizations acme (external id ext-acme, metadata
+//	       tier=gold; own role org-billing held by u2,
 //	       org-sso targeted by a directory group mapping) and globex (own
 //	       role org-lead, its default); memberships u1 admin and u2
 //	       org-billing in acme, u3 pending in acme, u4 inactive in globex.
@@ -135,7 +136,8 @@ func newFixture(tb testing.TB, kind storeKind, opts workosapi.Options) *fixture 
 		Permissions: []string{"videos:view", "videos:create", "billing:manage"}}))
 	must[rbac.Role](tb)(svc.CreateRole(ctx, testEnv, rbac.RoleInput{Slug: "editor", Name: "Editor", Permissions: []string{"videos:create"}}))
 	must[rbac.Environment](tb)(svc.SetPriorityOrder(ctx, testEnv, []string{"admin", "editor", "member"}))
-	must[rbac.Organization](tb)(svc.CreateOrganization(ctx, testEnv, rbac.OrganizationInput{ID: "acme", Name: "Acme Inc."}))
+	must[rbac.Organization](tb)(svc.CreateOrganization(ctx, testEnv, rbac.OrganizationInput{ID: "acme", Name: "Acme Inc.",
+		ExternalID: "ext-acme", Metadata: map[string]string{"tier": "gold"}}))
 	must[rbac.Organization](tb)(svc.CreateOrganization(ctx, testEnv, rbac.OrganizationInput{ID: "globex", Name: "Globex"}))
 	must[rbac.Role](tb)(svc.CreateOrganizationRole(ctx, testEnv, "acme", rbac.RoleInput{Slug: "billing", Name: "Billing",
 		Permissions: []string{"billing:manage"}}))
@@ -234,21 +236,48 @@ type orgState struct {
 	Mappings     []rbac.GroupMapping
 }
 
+// every reads all the pages of a listing.
+func every[T any](tb testing.TB, list func(rbac.ListOptions) (rbac.Page[T], error)) []T {
+	tb.Helper()
+	var out []T
+	o := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p, err := list(o)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, p.Data...)
+		if p.After == "" {
+			return out
+		}
+		o.After = p.After
+	}
+}
+
 func dump(tb testing.TB, svc *rbac.Service, env string) state {
 	tb.Helper()
 	ctx := context.Background()
 	var s state
 	s.Environment = must[rbac.Environment](tb)(svc.GetEnvironment(ctx, env))
-	s.Permissions = must[[]rbac.Permission](tb)(svc.ListPermissions(ctx, env))
-	s.Roles = must[[]rbac.Role](tb)(svc.ListRoles(ctx, env))
-	for _, o := range must[[]rbac.Organization](tb)(svc.ListOrganizations(ctx, env, "", 0)) {
+	s.Permissions = every(tb, func(o rbac.ListOptions) (rbac.Page[rbac.Permission], error) { return svc.ListPermissions(ctx, env, o) })
+	s.Roles = every(tb, func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) { return svc.ListRoles(ctx, env, o) })
+	orgs := every(tb, func(o rbac.ListOptions) (rbac.Page[rbac.Organization], error) {
+		return svc.ListOrganizations(ctx, env, o)
+	})
+	for _, o := range orgs {
 		s.Organizations = append(s.Organizations, orgState{
 			Organization: o,
 			Settings:     must[rbac.Settings](tb)(svc.OrganizationSettings(ctx, env, o.ID)),
-			Roles:        must[[]rbac.Role](tb)(svc.ListOrganizationRoles(ctx, env, o.ID)),
-			Memberships: must[[]rbac.Membership](tb)(svc.ListMemberships(ctx, env, rbac.MembershipFilter{OrganizationID: o.ID,
-				Statuses: []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}})),
-			Mappings: must[[]rbac.GroupMapping](tb)(svc.ListGroupMappings(ctx, env, o.ID)),
+			Roles: every(tb, func(lo rbac.ListOptions) (rbac.Page[rbac.Role], error) {
+				return svc.ListOrganizationRoles(ctx, env, o.ID, lo)
+			}),
+			Memberships: every(tb, func(lo rbac.ListOptions) (rbac.Page[rbac.Membership], error) {
+				return svc.ListMemberships(ctx, env, rbac.MembershipFilter{OrganizationID: o.ID,
+					Statuses: []rbac.MembershipStatus{rbac.StatusActive, rbac.StatusInactive, rbac.StatusPending}}, lo)
+			}),
+			Mappings: every(tb, func(lo rbac.ListOptions) (rbac.Page[rbac.GroupMapping], error) {
+				return svc.ListGroupMappings(ctx, env, o.ID, lo)
+			}),
 		})
 	}
 	return s

@@ -3,9 +3,6 @@ package workosapi
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/orgroles/rbac"
 )
@@ -13,38 +10,17 @@ import (
 // lib is the handler's one way to the library: every Service call the
 // routes make goes through a method here, so that a change of the
 // library's API is a change of this file.
-//
-// Some methods stand in for library operations the handler needs and the
-// library does not have yet. Each says so in its first line ("Until the
-// library has …") and what it does instead.
 type lib struct {
 	svc *rbac.Service
-
-	// permMu serializes the read-modify-write of the add/remove permission
-	// stand-ins in this process.
-	permMu sync.Mutex
-}
-
-// deleteOptions qualify a deletion as the HTTP routes name them.
-type deleteOptions struct {
-	ReplacementDefault string // deleting an environment role
-	ReassignTo         string // deleting an organization role
-	DryRun             bool
 }
 
 // plan presents a deletion plan.
-func plan(p rbac.DeletionPlan, o deleteOptions) planObject {
+func plan(p rbac.DeletionPlan) planObject {
 	out := planObject{Object: "deletion_plan", DryRun: p.DryRun, RoleSlug: p.Role, OrganizationID: p.OrganizationID,
-		PermissionSlug: p.Permission, EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
-		DefaultsReplaced: nonNil(p.DefaultsReplaced), Memberships: nonNil(p.Memberships),
+		PermissionSlug: p.Permission, ReplacementDefault: p.ReplacementDefault, ReassignedTo: p.ReassignedTo,
+		EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
+		DefaultsReplaced:           nonNil(p.DefaultsReplaced), Memberships: nonNil(p.Memberships),
 		GroupRoleMappings: []groupMappingObject{}, Roles: []roleRef{}}
-	if p.Replacement != "" {
-		if o.ReassignTo != "" {
-			out.ReassignedTo = p.Replacement
-		} else {
-			out.ReplacementDefault = p.Replacement
-		}
-	}
 	for _, m := range p.GroupMappings {
 		out.GroupRoleMappings = append(out.GroupRoleMappings, groupMapping(m))
 	}
@@ -52,6 +28,65 @@ func plan(p rbac.DeletionPlan, o deleteOptions) planObject {
 		out.Roles = append(out.Roles, roleRef{OrganizationID: r.OrganizationID, Slug: r.Slug})
 	}
 	return out
+}
+
+// listOptions converts WorkOS's pagination to the library's. "normal" is
+// descending with the cursors' meanings swapped: before asks for older
+// objects (the library's After, in descending order) and after for newer
+// ones.
+func (o listOptions) library() rbac.ListOptions {
+	lo := rbac.ListOptions{Limit: o.limit, Before: o.before, After: o.after, Order: rbac.OrderDesc}
+	switch o.order {
+	case orderAsc:
+		lo.Order = rbac.OrderAsc
+	case orderNormal:
+		lo.Before, lo.After = o.after, o.before
+	}
+	return lo
+}
+
+// pageOf presents a library page as the handler's, swapping the cursors
+// back for "normal".
+func pageOf[T any](p rbac.Page[T], o listOptions, err error) (page[T], error) {
+	if err != nil {
+		return page[T]{}, queryError(err)
+	}
+	out := page[T]{data: p.Data, before: p.Before, after: p.After}
+	if o.order == orderNormal {
+		out.before, out.after = out.after, out.before
+	}
+	return out, nil
+}
+
+// queryError answers a refused pagination option as WorkOS does for its
+// query parameters (400), not as a body field (422).
+func queryError(err error) error {
+	var e *rbac.Error
+	if errors.As(err, &e) && e.Kind == rbac.KindInvalid && e.Code == rbac.CodeInvalid {
+		switch e.Field {
+		case "limit", "before", "after", "order", "statuses":
+			return invalidQuery(fieldError{Field: e.Field, Code: e.Rule})
+		}
+	}
+	return err
+}
+
+// all reads every page of a listing that the API does not paginate (the
+// role lists, in priority order).
+func all[T any](list func(rbac.ListOptions) (rbac.Page[T], error)) ([]T, error) {
+	var out []T
+	o := rbac.ListOptions{Limit: rbac.MaxLimit}
+	for {
+		p, err := list(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Data...)
+		if p.After == "" {
+			return out, nil
+		}
+		o.After = p.After
+	}
 }
 
 // ---- environment ----
@@ -83,23 +118,16 @@ func (l *lib) permission(ctx context.Context, env, slug string) (rbac.Permission
 }
 
 func (l *lib) updatePermission(ctx context.Context, env, slug string, name, description *string) (rbac.Permission, error) {
-	return l.svc.UpdatePermission(ctx, env, slug, rbac.Update{Name: name, Description: description})
+	return l.svc.UpdatePermission(ctx, env, slug, rbac.PermissionUpdate{Name: name, Description: description})
 }
 
-func (l *lib) deletePermission(ctx context.Context, env, slug string, o deleteOptions) (rbac.DeletionPlan, error) {
-	return l.svc.DeletePermission(ctx, env, slug, rbac.DeleteOptions{DryRun: o.DryRun})
+func (l *lib) deletePermission(ctx context.Context, env, slug string, o rbac.DeleteOptions) (rbac.DeletionPlan, error) {
+	return l.svc.DeletePermission(ctx, env, slug, o)
 }
 
-// listPermissions pages through the permissions by id. Until the library
-// pages itself, it reads them all and cuts the page here.
 func (l *lib) listPermissions(ctx context.Context, env string, o listOptions) (page[rbac.Permission], error) {
-	all, err := l.svc.ListPermissions(ctx, env)
-	if err != nil {
-		return page[rbac.Permission]{}, err
-	}
-	id := func(p rbac.Permission) string { return p.ID }
-	slices.SortFunc(all, func(a, b rbac.Permission) int { return strings.Compare(a.ID, b.ID) })
-	return paginate(all, id, o), nil
+	p, err := l.svc.ListPermissions(ctx, env, o.library())
+	return pageOf(p, o, err)
 }
 
 // ---- environment roles ----
@@ -109,7 +137,7 @@ func (l *lib) createRole(ctx context.Context, env string, in rbac.RoleInput) (rb
 }
 
 func (l *lib) listRoles(ctx context.Context, env string) ([]rbac.Role, error) {
-	return l.svc.ListRoles(ctx, env)
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) { return l.svc.ListRoles(ctx, env, o) })
 }
 
 func (l *lib) role(ctx context.Context, env, slug string) (rbac.Role, error) {
@@ -120,69 +148,25 @@ func (l *lib) updateRole(ctx context.Context, env, slug string, u rbac.RoleUpdat
 	return l.svc.UpdateRole(ctx, env, slug, u)
 }
 
-func (l *lib) deleteRole(ctx context.Context, env, slug string, o deleteOptions) (rbac.DeletionPlan, error) {
-	return l.svc.DeleteRole(ctx, env, slug, rbac.DeleteOptions{Replacement: o.ReplacementDefault, DryRun: o.DryRun})
+func (l *lib) deleteRole(ctx context.Context, env, slug string, o rbac.DeleteOptions) (rbac.DeletionPlan, error) {
+	return l.svc.DeleteRole(ctx, env, slug, o)
 }
 
 // addRolePermission adds one permission to a role of the environment
-// (org "") or of an organization; a permission the role has is a no-op.
-// Until the library has AddRolePermission and
-// AddOrganizationRolePermission, it reads the role and writes its whole
-// permission set back, serialized with the other stand-ins of this
-// process; a concurrent change of the role's permissions from another
-// process between the read and the write can be lost.
+// (org "") or of an organization; a permission the role has is a no-op,
+// one that does not exist is permission_not_found.
 func (l *lib) addRolePermission(ctx context.Context, env, org, slug, perm string) (rbac.Role, error) {
-	return l.editPermissions(ctx, env, org, slug, perm, true)
+	if org == "" {
+		return l.svc.AddRolePermission(ctx, env, slug, perm)
+	}
+	return l.svc.AddOrganizationRolePermission(ctx, env, org, slug, perm)
 }
 
-// removeRolePermission removes one permission from a role; a permission
-// the role does not have is a no-op, one that does not exist is
-// permission_not_found. Until the library has RemoveRolePermission and
-// RemoveOrganizationRolePermission, it works as addRolePermission does.
+// removeRolePermission removes one permission from a role of an
+// organization; a permission the role does not have is a no-op, one that
+// does not exist is permission_not_found.
 func (l *lib) removeRolePermission(ctx context.Context, env, org, slug, perm string) (rbac.Role, error) {
-	return l.editPermissions(ctx, env, org, slug, perm, false)
-}
-
-func (l *lib) editPermissions(ctx context.Context, env, org, slug, perm string, add bool) (rbac.Role, error) {
-	l.permMu.Lock()
-	defer l.permMu.Unlock()
-	var r rbac.Role
-	var err error
-	if org == "" {
-		r, err = l.svc.GetRole(ctx, env, slug)
-	} else {
-		r, err = l.ownOrganizationRole(ctx, env, org, slug)
-	}
-	if err != nil {
-		return rbac.Role{}, err
-	}
-	if _, err := l.svc.GetPermission(ctx, env, perm); err != nil {
-		return rbac.Role{}, err
-	}
-	has := slices.Contains(r.Permissions, perm)
-	if has == add {
-		return r, nil
-	}
-	perms := slices.DeleteFunc(slices.Clone(r.Permissions), func(p string) bool { return p == perm })
-	if add {
-		perms = append(perms, perm)
-	}
-	u := rbac.RoleUpdate{Permissions: &perms}
-	if org == "" {
-		return l.svc.UpdateRole(ctx, env, slug, u)
-	}
-	return l.svc.UpdateOrganizationRole(ctx, env, org, slug, u)
-}
-
-// ownOrganizationRole returns an organization role of org, refusing an
-// environment role as the library's updates do.
-func (l *lib) ownOrganizationRole(ctx context.Context, env, org, slug string) (rbac.Role, error) {
-	r, err := l.svc.GetOrganizationRole(ctx, env, org, slug)
-	if err == nil && r.OrganizationID != org {
-		return rbac.Role{}, &rbac.Error{Kind: rbac.KindNotFound, Code: rbac.CodeRoleNotFound,
-			Message: "organization role \"" + slug + "\" of \"" + org + "\" not found"}
-	}
-	return r, err
+	return l.svc.RemoveOrganizationRolePermission(ctx, env, org, slug, perm)
 }
 
 // ---- organization roles ----
@@ -192,7 +176,9 @@ func (l *lib) createOrganizationRole(ctx context.Context, env, org string, in rb
 }
 
 func (l *lib) listOrganizationRoles(ctx context.Context, env, org string) ([]rbac.Role, error) {
-	return l.svc.ListOrganizationRoles(ctx, env, org)
+	return all(func(o rbac.ListOptions) (rbac.Page[rbac.Role], error) {
+		return l.svc.ListOrganizationRoles(ctx, env, org, o)
+	})
 }
 
 func (l *lib) organizationRole(ctx context.Context, env, org, slug string) (rbac.Role, error) {
@@ -203,76 +189,45 @@ func (l *lib) updateOrganizationRole(ctx context.Context, env, org, slug string,
 	return l.svc.UpdateOrganizationRole(ctx, env, org, slug, u)
 }
 
-func (l *lib) deleteOrganizationRole(ctx context.Context, env, org, slug string, o deleteOptions) (rbac.DeletionPlan, error) {
-	return l.svc.DeleteOrganizationRole(ctx, env, org, slug, rbac.DeleteOptions{Replacement: o.ReassignTo, DryRun: o.DryRun})
+func (l *lib) deleteOrganizationRole(ctx context.Context, env, org, slug string, o rbac.DeleteOptions) (rbac.DeletionPlan, error) {
+	return l.svc.DeleteOrganizationRole(ctx, env, org, slug, o)
 }
 
 // ---- organizations ----
 
-// organizationInput is an organization to create, as the routes read it.
-type organizationInput struct {
-	ID         string
-	Name       string
-	ExternalID string
-	Metadata   map[string]string
+func (l *lib) createOrganization(ctx context.Context, env string, in rbac.OrganizationInput) (rbac.Organization, error) {
+	return l.svc.CreateOrganization(ctx, env, in)
 }
 
-// createOrganization creates an organization. Until the library's
-// organizations have an external id and metadata, an input with either is
-// refused with 501 and nothing is written.
-func (l *lib) createOrganization(ctx context.Context, env string, in organizationInput) (rbac.Organization, error) {
-	if in.ExternalID != "" {
-		return rbac.Organization{}, notImplemented("An organization's external_id")
-	}
-	if len(in.Metadata) > 0 {
-		return rbac.Organization{}, notImplemented("An organization's metadata")
-	}
-	return l.svc.CreateOrganization(ctx, env, rbac.OrganizationInput{ID: in.ID, Name: in.Name})
-}
-
-// organization presents an organization. Until the library's
-// organizations have an external id and metadata, they are null and {}.
+// organization presents an organization.
 func organization(o rbac.Organization) organizationObject {
+	md := o.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
 	return organizationObject{Object: "organization", ID: o.ID, Name: o.Name, Domains: []struct{}{},
-		Metadata: map[string]string{}, ExternalID: nil, CreatedAt: ts(o.CreatedAt), UpdatedAt: ts(o.UpdatedAt)}
+		Metadata: md, ExternalID: nullable(o.ExternalID), CreatedAt: ts(o.CreatedAt), UpdatedAt: ts(o.UpdatedAt)}
 }
 
 func (l *lib) organization(ctx context.Context, env, id string) (rbac.Organization, error) {
 	return l.svc.GetOrganization(ctx, env, id)
 }
 
-// organizationByExternalID is answered with 501 until the library has
-// GetOrganizationByExternalID.
 func (l *lib) organizationByExternalID(ctx context.Context, env, externalID string) (rbac.Organization, error) {
-	return rbac.Organization{}, notImplemented("Getting an organization by external_id")
+	return l.svc.GetOrganizationByExternalID(ctx, env, externalID)
 }
 
-// organizationUpdate is a partial update of an organization, as the routes
-// read it.
-type organizationUpdate struct {
-	Name       *string
-	ExternalID *string
-	Metadata   *map[string]string
+func (l *lib) updateOrganization(ctx context.Context, env, id string, u rbac.OrganizationUpdate) (rbac.Organization, error) {
+	return l.svc.UpdateOrganization(ctx, env, id, u)
 }
 
-// updateOrganization is answered with 501 until the library has
-// UpdateOrganization.
-func (l *lib) updateOrganization(ctx context.Context, env, id string, u organizationUpdate) (rbac.Organization, error) {
-	return rbac.Organization{}, notImplemented("Updating an organization")
+func (l *lib) deleteOrganization(ctx context.Context, env, id string, o rbac.DeleteOptions) (rbac.DeletionPlan, error) {
+	return l.svc.DeleteOrganization(ctx, env, id, o)
 }
 
-func (l *lib) deleteOrganization(ctx context.Context, env, id string, o deleteOptions) (rbac.DeletionPlan, error) {
-	return l.svc.DeleteOrganization(ctx, env, id, rbac.DeleteOptions{DryRun: o.DryRun})
-}
-
-// listOrganizations pages through the organizations by id. Until the
-// library pages itself, it reads them all and cuts the page here.
 func (l *lib) listOrganizations(ctx context.Context, env string, o listOptions) (page[rbac.Organization], error) {
-	all, err := l.svc.ListOrganizations(ctx, env, "", 0)
-	if err != nil {
-		return page[rbac.Organization]{}, err
-	}
-	return paginate(all, func(o rbac.Organization) string { return o.ID }, o), nil
+	p, err := l.svc.ListOrganizations(ctx, env, o.library())
+	return pageOf(p, o, err)
 }
 
 func (l *lib) organizationSettings(ctx context.Context, env, org string) (rbac.Settings, error) {
@@ -326,22 +281,9 @@ func (l *lib) deleteMembership(ctx context.Context, env, id string) error {
 	return l.svc.DeleteMembership(ctx, env, id)
 }
 
-// membershipFilter selects memberships to list, as the routes read it.
-type membershipFilter struct {
-	OrganizationID string
-	UserID         string
-	Statuses       []rbac.MembershipStatus
-}
-
-// listMemberships pages through the memberships matching f by id. Until
-// the library pages itself, it reads every matching membership and cuts
-// the page here.
-func (l *lib) listMemberships(ctx context.Context, env string, f membershipFilter, o listOptions) (page[rbac.Membership], error) {
-	all, err := l.svc.ListMemberships(ctx, env, rbac.MembershipFilter{OrganizationID: f.OrganizationID, UserID: f.UserID, Statuses: f.Statuses})
-	if err != nil {
-		return page[rbac.Membership]{}, err
-	}
-	return paginate(all, func(m rbac.Membership) string { return m.ID }, o), nil
+func (l *lib) listMemberships(ctx context.Context, env string, f rbac.MembershipFilter, o listOptions) (page[rbac.Membership], error) {
+	p, err := l.svc.ListMemberships(ctx, env, f, o.library())
+	return pageOf(p, o, err)
 }
 
 // ---- group mappings ----
@@ -350,16 +292,9 @@ func (l *lib) createGroupMapping(ctx context.Context, env, org string, in rbac.G
 	return l.svc.CreateGroupMapping(ctx, env, org, in)
 }
 
-// listGroupMappings pages through an organization's group mappings by id.
-// Until the library pages itself, it reads them all and cuts the page
-// here.
 func (l *lib) listGroupMappings(ctx context.Context, env, org string, o listOptions) (page[rbac.GroupMapping], error) {
-	all, err := l.svc.ListGroupMappings(ctx, env, org)
-	if err != nil {
-		return page[rbac.GroupMapping]{}, err
-	}
-	slices.SortFunc(all, func(a, b rbac.GroupMapping) int { return strings.Compare(a.ID, b.ID) })
-	return paginate(all, func(m rbac.GroupMapping) string { return m.ID }, o), nil
+	p, err := l.svc.ListGroupMappings(ctx, env, org, o.library())
+	return pageOf(p, o, err)
 }
 
 func (l *lib) deleteGroupMapping(ctx context.Context, env, org string, source rbac.GroupSource, group string) error {

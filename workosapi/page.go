@@ -1,8 +1,6 @@
 package workosapi
 
 import (
-	"slices"
-	"sort"
 	"strconv"
 )
 
@@ -97,65 +95,8 @@ func validCursor(s string) bool {
 }
 
 // page is one page of a list and the cursors of its neighbours ("" when
-// there is none): what the library's Page type holds.
+// there is none), as list_metadata presents them.
 type page[T any] struct {
 	data          []T
 	before, after string
-}
-
-// paginate cuts one page out of all, which is sorted by id, ascending
-// (and which it may reorder). A cursor need not be the id of an object in
-// the list: "after x" is the objects past x in the order, whatever x is.
-func paginate[T any](all []T, id func(T) string, o listOptions) page[T] {
-	seq := all
-	desc := o.order != orderAsc
-	if desc {
-		slices.Reverse(seq)
-	}
-	before, after := o.before, o.after
-	if o.order == orderNormal {
-		// Descending, but before fetches older objects (those further in
-		// the sequence) and after newer ones.
-		before, after = after, before
-	}
-	// beyond(x) is the index of the first object past x in the sequence.
-	beyond := func(x string) int {
-		return sort.Search(len(seq), func(i int) bool {
-			if desc {
-				return id(seq[i]) < x
-			}
-			return id(seq[i]) > x
-		})
-	}
-	// upTo(x) is the index of the first object not before x.
-	upTo := func(x string) int {
-		return sort.Search(len(seq), func(i int) bool {
-			if desc {
-				return id(seq[i]) <= x
-			}
-			return id(seq[i]) >= x
-		})
-	}
-	start, end := 0, min(o.limit, len(seq))
-	switch {
-	case after != "":
-		start = beyond(after)
-		end = min(start+o.limit, len(seq))
-	case before != "":
-		end = upTo(before)
-		start = max(0, end-o.limit)
-	}
-	p := page[T]{data: seq[start:end]}
-	if len(p.data) > 0 {
-		if start > 0 {
-			p.before = id(p.data[0])
-		}
-		if end < len(seq) {
-			p.after = id(p.data[len(p.data)-1])
-		}
-	}
-	if o.order == orderNormal {
-		p.before, p.after = p.after, p.before
-	}
-	return p
 }

@@ -191,7 +191,7 @@ func updateOrganizationRole(c *call) (int, any, error) {
 // (role_has_group_role_mappings) or it is the organization's default
 // (role_is_default). rbac's own route deletes with a reassignment target.
 func deleteOrganizationRole(c *call) (int, any, error) {
-	_, err := c.h.lib.deleteOrganizationRole(c.r.Context(), c.env, c.path("org"), c.path("slug"), deleteOptions{})
+	_, err := c.h.lib.deleteOrganizationRole(c.r.Context(), c.env, c.path("org"), c.path("slug"), rbac.DeleteOptions{})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -308,7 +308,7 @@ func updatePermission(c *call) (int, any, error) {
 }
 
 func deletePermission(c *call) (int, any, error) {
-	if _, err := c.h.lib.deletePermission(c.r.Context(), c.env, c.path("slug"), deleteOptions{}); err != nil {
+	if _, err := c.h.lib.deletePermission(c.r.Context(), c.env, c.path("slug"), rbac.DeleteOptions{}); err != nil {
 		return 0, nil, err
 	}
 	return noContent, nil, nil

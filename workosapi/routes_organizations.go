@@ -12,13 +12,13 @@ import (
 
 type createOrganizationRequest struct {
 	// ID is rbac's own: the application's tenant id, when it has one.
-	ID                               optString          `json:"id"`
-	Name                             optString          `json:"name"`
-	ExternalID                       optString          `json:"external_id"`
-	Metadata                         *map[string]string `json:"metadata"`
-	Domains                          []string           `json:"domains"`
-	DomainData                       []json.RawMessage  `json:"domain_data"`
-	AllowProfilesOutsideOrganization *bool              `json:"allow_profiles_outside_organization"`
+	ID                               optString         `json:"id"`
+	Name                             optString         `json:"name"`
+	ExternalID                       optString         `json:"external_id"`
+	Metadata                         optMetadata       `json:"metadata"`
+	Domains                          []string          `json:"domains"`
+	DomainData                       []json.RawMessage `json:"domain_data"`
+	AllowProfilesOutsideOrganization *bool             `json:"allow_profiles_outside_organization"`
 }
 
 // noDomains refuses domains: rbac's organizations have none.
@@ -43,10 +43,7 @@ func createOrganization(c *call) (int, any, error) {
 	if err := cs.err(); err != nil {
 		return 0, nil, err
 	}
-	in := organizationInput{ID: req.ID.V, Name: req.Name.V, ExternalID: req.ExternalID.V}
-	if req.Metadata != nil {
-		in.Metadata = *req.Metadata
-	}
+	in := rbac.OrganizationInput{ID: req.ID.V, Name: req.Name.V, ExternalID: req.ExternalID.V, Metadata: req.Metadata.V}
 	o, err := c.h.lib.createOrganization(c.r.Context(), c.env, in)
 	if err != nil {
 		return 0, nil, err
@@ -92,13 +89,13 @@ func getOrganizationByExternalID(c *call) (int, any, error) {
 }
 
 type updateOrganizationRequest struct {
-	Name                             optString          `json:"name"`
-	ExternalID                       optString          `json:"external_id"`
-	Metadata                         *map[string]string `json:"metadata"`
-	Domains                          []string           `json:"domains"`
-	DomainData                       []json.RawMessage  `json:"domain_data"`
-	StripeCustomerID                 optString          `json:"stripe_customer_id"`
-	AllowProfilesOutsideOrganization *bool              `json:"allow_profiles_outside_organization"`
+	Name                             optString         `json:"name"`
+	ExternalID                       optString         `json:"external_id"`
+	Metadata                         optMetadata       `json:"metadata"`
+	Domains                          []string          `json:"domains"`
+	DomainData                       []json.RawMessage `json:"domain_data"`
+	StripeCustomerID                 optString         `json:"stripe_customer_id"`
+	AllowProfilesOutsideOrganization *bool             `json:"allow_profiles_outside_organization"`
 }
 
 func updateOrganization(c *call) (int, any, error) {
@@ -115,7 +112,7 @@ func updateOrganization(c *call) (int, any, error) {
 	if err := cs.err(); err != nil {
 		return 0, nil, err
 	}
-	u := organizationUpdate{Name: req.Name.ptr(), ExternalID: req.ExternalID.ptr(), Metadata: req.Metadata}
+	u := rbac.OrganizationUpdate{Name: req.Name.ptr(), ExternalID: req.ExternalID.ptr(), Metadata: req.Metadata.ptr()}
 	o, err := c.h.lib.updateOrganization(c.r.Context(), c.env, c.path("id"), u)
 	if err != nil {
 		return 0, nil, err
@@ -127,7 +124,7 @@ func updateOrganization(c *call) (int, any, error) {
 // memberships and group mappings, at once (WorkOS answers 202 and deletes
 // later; rbac has finished when it answers 200).
 func deleteOrganization(c *call) (int, any, error) {
-	if _, err := c.h.lib.deleteOrganization(c.r.Context(), c.env, c.path("id"), deleteOptions{}); err != nil {
+	if _, err := c.h.lib.deleteOrganization(c.r.Context(), c.env, c.path("id"), rbac.DeleteOptions{}); err != nil {
 		return 0, nil, err
 	}
 	return ok, nil, nil
@@ -268,7 +265,7 @@ func listMemberships(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var f membershipFilter
+	var f rbac.MembershipFilter
 	if f.OrganizationID, err = q.one("organization_id"); err != nil {
 		return 0, nil, err
 	}

@@ -84,19 +84,19 @@ func setMultipleRoles(c *call) (int, any, error) {
 // deleteQuery reads the options of a deletion from the query: dry_run and,
 // where the route takes it, its role option. Any other parameter is
 // refused, so that a misspelt dry_run never deletes.
-func (c *call) deleteQuery(roleOption string) (deleteOptions, error) {
+func (c *call) deleteQuery(roleOption string) (rbac.DeleteOptions, error) {
 	q, err := c.query()
 	if err != nil {
-		return deleteOptions{}, err
+		return rbac.DeleteOptions{}, err
 	}
 	names := []string{"dry_run"}
 	if roleOption != "" {
 		names = append(names, roleOption)
 	}
 	if err := q.only(names...); err != nil {
-		return deleteOptions{}, err
+		return rbac.DeleteOptions{}, err
 	}
-	var o deleteOptions
+	var o rbac.DeleteOptions
 	if o.DryRun, err = q.boolean("dry_run"); err != nil {
 		return o, err
 	}
@@ -115,11 +115,11 @@ func (c *call) deleteQuery(roleOption string) (deleteOptions, error) {
 	return o, nil
 }
 
-func planResult(p rbac.DeletionPlan, o deleteOptions, err error) (int, any, error) {
+func planResult(p rbac.DeletionPlan, err error) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return ok, plan(p, o), nil
+	return ok, plan(p), nil
 }
 
 // deleteRole deletes an environment role, naming with replacement_default
@@ -130,7 +130,7 @@ func deleteRole(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	p, err := c.h.lib.deleteRole(c.r.Context(), c.env, c.path("slug"), o)
-	return planResult(p, o, err)
+	return planResult(p, err)
 }
 
 // deleteOrganizationRolePlan deletes an organization role; with
@@ -141,7 +141,7 @@ func deleteOrganizationRolePlan(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	p, err := c.h.lib.deleteOrganizationRole(c.r.Context(), c.env, c.path("org"), c.path("slug"), o)
-	return planResult(p, o, err)
+	return planResult(p, err)
 }
 
 func deletePermissionPlan(c *call) (int, any, error) {
@@ -150,7 +150,7 @@ func deletePermissionPlan(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	p, err := c.h.lib.deletePermission(c.r.Context(), c.env, c.path("slug"), o)
-	return planResult(p, o, err)
+	return planResult(p, err)
 }
 
 func deleteOrganizationPlan(c *call) (int, any, error) {
@@ -159,7 +159,7 @@ func deleteOrganizationPlan(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	p, err := c.h.lib.deleteOrganization(c.r.Context(), c.env, c.path("org"), o)
-	return planResult(p, o, err)
+	return planResult(p, err)
 }
 
 func settingsResult(org string, s rbac.Settings, err error) (int, any, error) {

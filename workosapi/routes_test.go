@@ -246,7 +246,9 @@ func TestPagination(t *testing.T) {
 		p := must[rbac.Permission](t)(f.svc.CreatePermission(ctx, testEnv, rbac.PermissionInput{Slug: fmt.Sprintf("p%02d", i), Name: "P"}))
 		_ = p
 	}
-	for _, p := range must[[]rbac.Permission](t)(f.svc.ListPermissions(ctx, testEnv)) {
+	for _, p := range every(t, func(o rbac.ListOptions) (rbac.Page[rbac.Permission], error) {
+		return f.svc.ListPermissions(ctx, testEnv, o)
+	}) {
 		want = append(want, p.ID)
 	}
 	slices.Sort(want)
@@ -321,7 +323,29 @@ func TestOrganizations(t *testing.T) {
 	same(t, "create with an id", f.ok(201, "POST", "/organizations", `{"id":"hooli","name":"Hooli"}`),
 		`{"object":"organization","id":"hooli","name":"Hooli","domains":[],"metadata":{},"external_id":null,"created_at":"<time>","updated_at":"<time>"}`)
 	same(t, "get", f.ok(200, "GET", "/organizations/acme", ""),
-		`{"object":"organization","id":"acme","name":"Acme Inc.","domains":[],"metadata":{},"external_id":null,"created_at":"<time>","updated_at":"<time>"}`)
+		`{"object":"organization","id":"acme","name":"Acme Inc.","domains":[],"metadata":{"tier":"gold"},"external_id":"ext-acme","created_at":"<time>","updated_at":"<time>"}`)
+	got = f.ok(201, "POST", "/organizations", `{"name":"Umbrella","external_id":"ext-umbrella","metadata":{"region":"eu","tier":"silver"}}`)
+	umbrella := got["id"].(string)
+	same(t, "create with an external id and metadata", got, `{"object":"organization","id":"<id>","name":"Umbrella","domains":[],
+		"metadata":{"region":"eu","tier":"silver"},"external_id":"ext-umbrella","created_at":"<time>","updated_at":"<time>"}`)
+	if got := f.ok(200, "GET", "/organizations/external_id/ext-umbrella", ""); got["id"] != umbrella {
+		t.Errorf("by external id: %v", got)
+	}
+	same(t, "update", f.ok(200, "PUT", "/organizations/"+umbrella, `{"name":"Umbrella Corp","external_id":"ext-umb","metadata":{"tier":"gold"}}`),
+		`{"object":"organization","id":"<id>","name":"Umbrella Corp","domains":[],"metadata":{"tier":"gold"},"external_id":"ext-umb",
+		"created_at":"<time>","updated_at":"<time>"}`)
+	if r := f.do("GET", "/organizations/external_id/ext-umbrella", ""); r.status != 404 {
+		t.Errorf("the old external id: %d", r.status)
+	}
+	same(t, "partial update", f.ok(200, "PUT", "/organizations/"+umbrella, `{"allow_profiles_outside_organization":false}`),
+		`{"object":"organization","id":"<id>","name":"Umbrella Corp","domains":[],"metadata":{"tier":"gold"},"external_id":"ext-umb",
+		"created_at":"<time>","updated_at":"<time>"}`)
+	same(t, "clearing", f.ok(200, "PUT", "/organizations/"+umbrella, `{"external_id":null,"metadata":null}`),
+		`{"object":"organization","id":"<id>","name":"Umbrella Corp","domains":[],"metadata":{},"external_id":null,
+		"created_at":"<time>","updated_at":"<time>"}`)
+	if got := f.ok(200, "PUT", "/organizations/"+umbrella, `{"metadata":{"a":"1"}}`)["metadata"]; !cmp.Equal(got, map[string]any{"a": "1"}) {
+		t.Errorf("metadata replaces: %v", got)
+	}
 	list := f.ok(200, "GET", "/organizations?order=asc", "")
 	if diff := cmp.Diff([]string{"acme", "globex", "hooli"}, slugs(t, list, "id")[:3]); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
