@@ -192,6 +192,9 @@ func TestSDK(t *testing.T) {
 	}
 	must[*workos.Role](t)(az.SetEnvironmentRolePermissions(ctx, "member", &workos.AuthorizationSetEnvironmentRolePermissionsParams{Permissions: []string{"docs:read"}}))
 	r = must[*workos.Role](t)(az.AddEnvironmentRolePermission(ctx, "writer", &workos.AuthorizationAddEnvironmentRolePermissionParams{Slug: "docs:write"}))
+	if !slices.Equal(r.Permissions, []string{"docs:write"}) {
+		t.Errorf("add permission: %v", r.Permissions)
+	}
 	r = must[*workos.Role](t)(az.AddEnvironmentRolePermission(ctx, "writer", &workos.AuthorizationAddEnvironmentRolePermissionParams{Slug: "docs:read"}))
 	if !slices.Equal(r.Permissions, []string{"docs:read", "docs:write"}) {
 		t.Errorf("add permission: %v", r.Permissions)
@@ -420,17 +423,31 @@ func TestBadRequest(t *testing.T) {
 	}
 }
 
-// TestNotYetServed lists what the server answers with 501 until the
-// library has it. It is to be completed then: each call must succeed.
-func TestNotYetServed(t *testing.T) {
+// TestOrganizationExternalIDs covers the organization calls with external
+// ids, metadata and updates.
+func TestOrganizationExternalIDs(t *testing.T) {
 	ctx := context.Background()
 	orgs := client().Organizations()
-	o := must[*workos.Organization](t)(orgs.Create(ctx, &workos.OrganizationsCreateParams{Name: "Initech"}))
-	_, err := orgs.Update(ctx, o.ID, &workos.OrganizationsUpdateParams{Name: ptr("Initech Corp")})
-	wantAPIError(t, err, 501, "not_implemented")
-	_, err = orgs.GetByExternalID(ctx, "ext-1")
-	wantAPIError(t, err, 501, "not_implemented")
-	_, err = orgs.Create(ctx, &workos.OrganizationsCreateParams{Name: "Hooli", ExternalID: ptr("ext-hooli")})
-	wantAPIError(t, err, 501, "not_implemented")
-	t.Log("to be completed when the library has organization external ids, metadata and updates: these calls must then succeed")
+	o := must[*workos.Organization](t)(orgs.Create(ctx, &workos.OrganizationsCreateParams{Name: "Initech",
+		ExternalID: ptr("ext-initech"), Metadata: map[string]string{"tier": "gold"}}))
+	if o.ExternalID == nil || *o.ExternalID != "ext-initech" || o.Metadata["tier"] != "gold" {
+		t.Errorf("created %+v", o)
+	}
+	if got := must[*workos.Organization](t)(orgs.GetByExternalID(ctx, "ext-initech")); got.ID != o.ID {
+		t.Errorf("by external id: %+v", got)
+	}
+	_, err := orgs.Create(ctx, &workos.OrganizationsCreateParams{Name: "Again", ExternalID: ptr("ext-initech")})
+	wantAPIError(t, err, 400, "external_id_already_used")
+	u := must[*workos.Organization](t)(orgs.Update(ctx, o.ID, &workos.OrganizationsUpdateParams{Name: ptr("Initech Corp"),
+		ExternalID: ptr("ext-corp"), Metadata: map[string]string{"region": "eu"}}))
+	if u.Name != "Initech Corp" || u.ExternalID == nil || *u.ExternalID != "ext-corp" || len(u.Metadata) != 1 || u.Metadata["region"] != "eu" {
+		t.Errorf("updated %+v", u)
+	}
+	_, err = orgs.GetByExternalID(ctx, "ext-initech")
+	wantAPIError(t, err, 404, "organization_not_found")
+	_, err = orgs.Update(ctx, "org_nope", &workos.OrganizationsUpdateParams{Name: ptr("X")})
+	wantAPIError(t, err, 404, "organization_not_found")
+	if err := orgs.Delete(ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
 }

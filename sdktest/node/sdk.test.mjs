@@ -145,11 +145,20 @@ test('organizations: create, get, list', async () => {
   await rejects(organizations.getOrganization('org_nope'), NotFoundException);
 });
 
-test('organizations: external_id, update (until the library has them)', { todo: 'the library has no organization external_id, metadata or update yet: rbac answers 501' }, async () => {
+test('organizations: external_id, metadata, update', async () => {
   const o = await organizations.createOrganization({ name: 'Initech', externalId: 'ext-initech', metadata: { tier: 'gold' } });
   assert.equal(o.externalId, 'ext-initech');
+  assert.deepEqual(o.metadata, { tier: 'gold' });
   assert.equal((await organizations.getOrganizationByExternalId('ext-initech')).id, o.id);
-  assert.equal((await organizations.updateOrganization({ organization: o.id, name: 'Initech Corp' })).name, 'Initech Corp');
+  await rejects(organizations.createOrganization({ name: 'Initech again', externalId: 'ext-initech' }), GenericServerException,
+    { status: 400, code: 'external_id_already_used' });
+  const u = await organizations.updateOrganization({ organization: o.id, name: 'Initech Corp', externalId: 'ext-initech-corp', metadata: { tier: 'silver', region: 'eu' } });
+  assert.equal(u.name, 'Initech Corp');
+  assert.equal(u.externalId, 'ext-initech-corp');
+  assert.deepEqual(u.metadata, { tier: 'silver', region: 'eu' });
+  await rejects(organizations.getOrganizationByExternalId('ext-initech'), NotFoundException);
+  await organizations.deleteOrganization(o.id);
+  await rejects(organizations.getOrganizationByExternalId('ext-initech-corp'), NotFoundException);
 });
 
 test('organization roles: create (prefixed), conflict, list in the organization order, get, update, permissions', async () => {
