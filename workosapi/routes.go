@@ -80,7 +80,7 @@ const (
 	noContent = http.StatusNoContent
 )
 
-// ---- validation helpers ----
+// ---- validation ----
 
 // checks collects the fields of a request that break a rule.
 type checks []fieldError

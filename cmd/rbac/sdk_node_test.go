@@ -33,7 +33,7 @@ func TestNodeSDK(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "sdk.test.mjs")
+	cmd := exec.CommandContext(ctx, node, "--test", "sdk.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "RBAC_URL="+p.URL, "RBAC_API_KEY="+key, "NO_COLOR=1")
 	out, err := cmd.CombinedOutput()

@@ -63,16 +63,16 @@ type Config struct {
 
 // ParseKeys maps keys in Config.Keys form ("KEY" or "KEY=ENVIRONMENT") to
 // their environments.
-func ParseKeys(specs []string) (map[string]string, error) {
+func ParseKeys(args []string) (map[string]string, error) {
 	keys := map[string]string{}
-	for _, spec := range specs {
-		key, env, found := strings.Cut(strings.TrimSpace(spec), "=")
+	for _, arg := range args {
+		key, env, found := strings.Cut(strings.TrimSpace(arg), "=")
 		if !found {
 			env = DefaultEnvironment
 		}
 		switch {
 		case key == "":
-			return nil, fmt.Errorf("server: an API key is empty in %q", spec)
+			return nil, fmt.Errorf("server: an API key is empty in %q", arg)
 		case strings.ContainsAny(key, " \t\r\n,"):
 			return nil, fmt.Errorf("server: API key %q has a space or a comma", key)
 		case env == "":
