@@ -166,7 +166,9 @@ WorkOS's SDKs retry 5xx answers (the Node SDK 408, 429, 500, 502, 503 and
 commit outcome is retried: a retried create whose first attempt did commit
 answers a conflict (the slug or membership exists), a retried delete 404 —
 except creating an organization without an id or an organization role
-without a slug, whose retry can create a second one.
+without a slug, whose retry can create a second one. The Idempotency-Key
+header the SDKs send with a POST is accepted and not used: answers are
+not replayed.
 
 # Checks
 
