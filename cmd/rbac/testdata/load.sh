@@ -42,5 +42,14 @@ for o in $(seq 1 100); do
 	done
 done
 echo "seeded $(wc -l <"$dir/ids") memberships in 100 organizations; wrk -t1 -c$conns -d${secs}s, log level $level"
+# The server's CPU time (user + system, in clock ticks) before and after,
+# for its CPU time per request: steadier than requests per second on a
+# machine shared with other work.
+ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
+before=$(ticks)
 RBAC_API_KEY=$key RBAC_MEMBERSHIPS="$dir/ids" wrk -t1 -c"$conns" -d"${secs}s" --latency \
-	-s cmd/rbac/testdata/check.lua "$url"
+	-s cmd/rbac/testdata/check.lua "$url" | tee "$dir/wrk"
+after=$(ticks)
+requests=$(awk '/requests in/ {print $1}' "$dir/wrk")
+awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+	'BEGIN { printf "server CPU: %.1f s, %.1f µs per request\n", t / hz, t / hz / n * 1e6 }'
