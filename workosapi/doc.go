@@ -154,7 +154,8 @@ Errors are WorkOS's {"code", "message"}, with the status WorkOS uses:
 A validation error names the fields at fault in WorkOS's shape, "errors":
 [{"field": "slug", "code": "lowercase letters, digits, '-' and '_' only"}],
 the code being the rule broken, in words. Every refused request changes
-nothing. Bodies are decoded strictly: a field the route does not know is
+nothing. Bodies are read as JSON whatever their Content-Type, and decoded
+strictly: a field the route does not know is
 refused (so a misspelt field is never silently ignored), as is a string
 holding a control character. A path is taken as it is sent, never cleaned:
 empty, "." and ".." segments (also percent-encoded), control characters,

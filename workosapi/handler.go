@@ -162,14 +162,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := h.root.match(segs)
 	if n == nil || len(n.routes) == 0 {
-		h.write(w, http.StatusNotFound, errorBody{Code: codeNotFound, Message: "No route for " + r.Method + " " + r.URL.Path + "."})
+		h.write(w, http.StatusNotFound, errorBody{Code: codeNotFound, Message: "No route for " + r.Method + " " + shorten(r.URL.Path) + "."})
 		return
 	}
 	rt := n.routes[r.Method]
 	if rt == nil {
 		w.Header().Set("Allow", n.allow)
 		h.write(w, http.StatusMethodNotAllowed, errorBody{Code: codeMethodNotAllowed,
-			Message: "Method " + r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + n.allow + "."})
+			Message: "Method " + shorten(r.Method) + " is not allowed on " + shorten(r.URL.Path) + "; allowed: " + n.allow + "."})
 		return
 	}
 	c.rt = rt
@@ -189,6 +189,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.write(w, status, body)
+}
+
+// shorten cuts what a request sent to 200 bytes, for messages that
+// repeat it.
+func shorten(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:200], "") + "…"
 }
 
 func (h *Handler) requestID() string {

@@ -29,7 +29,7 @@ type listOptions struct {
 	order         string
 }
 
-// listOptions reads limit, before, after and order from the query. Each
+// listParams reads limit, before, after and order from the query. Each
 // is refused (400 invalid_request_parameters, naming it) when it is not
 // what WorkOS accepts; before and after together are refused too.
 func listParams(q query) (listOptions, error) {
