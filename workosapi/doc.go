@@ -63,8 +63,9 @@ WorkOS's (its OpenAPI document is the reference):
 
 Decisions where WorkOS is silent: creating an organization also accepts
 "id", the application's own tenant id (rbac's extension; generated "org_…"
-otherwise), and refuses domains (rbac's organizations have none). In an
-update, a null external_id removes it, metadata replaces the whole
+otherwise), and refuses domains (rbac's organizations have none);
+allow_profiles_outside_organization, deprecated at WorkOS, is accepted and
+ignored. In an update, a null external_id removes it, metadata replaces the whole
 metadata and a null metadata clears it. Roles
 and permissions have resource_type_slug "organization", the only resource
 type; a request naming another is refused. A check may name its resource
