@@ -1,7 +1,7 @@
 // Command rbac runs the rbac server: WorkOS's roles, permissions,
 // organizations and organization memberships API, self-hosted, so that
 // WorkOS's own SDKs (and curl) manage roles and check permissions against
-// it.
+// it, and the Dashboard, a web UI for the same.
 //
 //	go run ./cmd/rbac serve
 //
@@ -18,9 +18,11 @@
 //	--log-format FORMAT   RBAC_LOG_FORMAT    text (default) or json
 //
 // It prints, on standard output, "rbac: development API key: …" when it
-// made one and "rbac: listening on http://HOST:PORT" once it accepts
-// connections; logs go to standard error. SIGINT or SIGTERM shut it down
-// gracefully. GET /healthz answers {"status":"ok"} without a key.
+// made one, then "rbac: listening on http://HOST:PORT" once it accepts
+// connections and "rbac: dashboard at http://HOST:PORT/dashboard/"; logs
+// go to standard error. The Dashboard, the roles admin UI, signs in with
+// the same API keys. SIGINT or SIGTERM shut it down gracefully. GET
+// /healthz answers {"status":"ok"} without a key.
 //
 // The routes are documented in package workosapi and in docs/http-api.md.
 package main

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,14 +133,41 @@ func TestServeDevelopmentKey(t *testing.T) {
 	if status, _ := get(t, p.URL+"/authorization/roles", ""); status != 401 {
 		t.Errorf("without a key: %d", status)
 	}
-	if status, _ := get(t, p.URL+"/dashboard", p.DevKey); status != 404 {
-		t.Errorf("/dashboard before the Dashboard exists: %d", status)
-	}
+	dashboardSignIn(t, p.URL, p.DevKey, "default")
 	if !strings.Contains(p.Output(), "msg=request method=GET path=/healthz status=200") {
 		t.Errorf("no request log:\n%s", p.Output())
 	}
 	if strings.Contains(p.Output(), "Bearer") {
 		t.Errorf("the logs show an Authorization header:\n%s", p.Output())
+	}
+}
+
+// dashboardSignIn checks that /dashboard/ serves the Dashboard, whose
+// sign-in takes the server's API key and shows the key's environment.
+func dashboardSignIn(t *testing.T, base, key, env string) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(base + "/dashboard/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(page), `name="api_key"`) {
+		t.Fatalf("/dashboard/: %d %s\n%.300s", resp.StatusCode, resp.Header.Get("Content-Type"), page)
+	}
+	resp, err = c.PostForm(base+"/dashboard/sign-in", url.Values{"api_key": {key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), env) || strings.Contains(string(page), `name="api_key"`) {
+		t.Fatalf("signing in to the Dashboard: %d\n%.500s", resp.StatusCode, page)
 	}
 }
 
@@ -165,6 +194,7 @@ func TestServeKeysAndEnvironments(t *testing.T) {
 	if status, _ := get(t, p.URL+"/authorization/roles/qa", "sk_prod_1"); status != 404 {
 		t.Errorf("staging's role seen from default: %d", status)
 	}
+	dashboardSignIn(t, p.URL, "sk_stage_1", "staging")
 
 	q := start(t, nil, []string{"RBAC_ADDR=127.0.0.1:0", "RBAC_API_KEYS=sk_a, sk_b=other"})
 	for key, env := range map[string]string{"sk_a": "default", "sk_b": "other"} {

@@ -1,7 +1,8 @@
 // Package server assembles the rbac server that the rbac command runs: a
 // store (in memory, or PostgreSQL), a Service, an in-memory checker per
-// environment, WorkOS's HTTP API (package workosapi), /healthz, request
-// logs and a graceful shutdown.
+// environment, WorkOS's HTTP API (package workosapi), the Dashboard
+// (package dashboard) at /dashboard/, /healthz, request logs and a
+// graceful shutdown.
 package server
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/dashboard"
 	"github.com/orgroles/rbac/memstore"
 	"github.com/orgroles/rbac/pgstore"
 	"github.com/orgroles/rbac/workosapi"
@@ -141,7 +143,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Checker: func(env string) workosapi.Checker { return checkers[env] }})
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", health(st))
-	mountDashboard(mux, svc, keys)
+	mountDashboard(mux, svc, keys, log)
 	mux.Handle("/", api)
 
 	addr := cfg.Addr
@@ -162,6 +164,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(out, "rbac: listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(out, "rbac: dashboard at http://%s%s\n", ln.Addr(), dashboardPrefix)
 	log.Info("rbac: serving", "addr", ln.Addr().String(), "store", st.name, "environments", envs)
 
 	served := make(chan error, 1)
@@ -194,14 +197,14 @@ func newChecker(ctx context.Context, svc *rbac.Service, env string) (*rbac.Autho
 	return rbac.NewAuthorizer(ctx, svc, env)
 }
 
-// mountDashboard is where the roles admin UI is mounted, at /dashboard/,
-// once it exists: mux.Handle("/dashboard/", http.StripPrefix("/dashboard",
-// dashboard.New(svc, …))), signing in with the API keys (keys maps each to
-// its environment). Until then /dashboard/ is served by the API handler,
-// which answers 404.
-func mountDashboard(mux *http.ServeMux, svc *rbac.Service, keys map[string]string) {
-	_, _, _ = mux, svc, keys
+// mountDashboard serves the roles admin UI at /dashboard/, signing in
+// with the server's API keys (each bound to its environment).
+func mountDashboard(mux *http.ServeMux, svc *rbac.Service, keys map[string]string, log *slog.Logger) {
+	mux.Handle(dashboardPrefix, dashboard.New(svc, dashboard.Options{Prefix: dashboardPrefix, APIKeys: keys, Logger: log}))
 }
+
+// dashboardPrefix is where the Dashboard is served.
+const dashboardPrefix = "/dashboard/"
 
 func environments(keys map[string]string) []string {
 	var envs []string
