@@ -157,6 +157,8 @@ func badRequests(f *fixture) []badRequest {
 		// Checks.
 		{name: "check without a permission", method: "POST", path: "/authorization/organization_memberships/" + f.u1 + "/check", body: `{}`, status: 422, code: "invalid_request_parameters", field: "permission_slug"},
 		{name: "check another organization", method: "POST", path: "/authorization/organization_memberships/" + f.u1 + "/check", body: `{"permission_slug":"videos:view","resource_type_slug":"organization","resource_external_id":"globex"}`, status: 404, code: "resource_not_found"},
+		{name: "check by another organization's external id", method: "POST", path: "/authorization/organization_memberships/" + f.u2 + "/check", body: `{"permission_slug":"videos:view","resource_type_slug":"organization","resource_external_id":"ext-globex"}`, status: 404, code: "resource_not_found"},
+		{name: "check by id of another organization", method: "POST", path: "/authorization/organization_memberships/" + f.u2 + "/check", body: `{"permission_slug":"videos:view","resource_id":"globex"}`, status: 404, code: "resource_not_found"},
 		{name: "check half a resource", method: "POST", path: "/authorization/organization_memberships/" + f.u1 + "/check", body: `{"permission_slug":"videos:view","resource_external_id":"acme"}`, status: 422, code: "invalid_request_parameters", field: "resource_type_slug"},
 
 		// Organizations.

@@ -69,9 +69,10 @@ ignored. In an update, a null external_id removes it, metadata replaces the whol
 metadata and a null metadata clears it. Roles
 and permissions have resource_type_slug "organization", the only resource
 type; a request naming another is refused. A check may name its resource
-(resource_id, or resource_type_slug "organization" with
-resource_external_id): it must be the membership's organization, else 404
-resource_not_found; a check of an unknown permission is false. Removing a
+(resource_id, the organization's id; or resource_type_slug "organization"
+with resource_external_id, the organization's id or external id): it must
+be the membership's organization, else 404 resource_not_found; a check of
+an unknown permission is false. Removing a
 permission a role does not have returns the role unchanged. Updating a
 membership with neither role_slug nor role_slugs changes nothing.
 

@@ -111,9 +111,9 @@ func must[T any](tb testing.TB) func(T, error) T {
 //	test:  permissions videos:view, videos:create, billing:manage and the
 //	       system permission audit:read; roles member (default), admin,
 //	       editor; organizations acme (external id ext-acme, metadata
-//	       tier=gold; own role org-billing held by u2,
-//	       org-sso targeted by a directory group mapping) and globex (own
-//	       role org-lead, its default); memberships u1 admin and u2
+//	       tier=gold; own role org-billing held by u2, org-sso targeted
+//	       by a directory group mapping) and globex (external id
+//	       ext-globex; own role org-lead, its default); memberships u1 admin and u2
 //	       org-billing in acme, u3 pending in acme, u4 inactive in globex.
 //	other: role secret, organization acme, membership o1.
 func newFixture(tb testing.TB, kind storeKind, opts workosapi.Options) *fixture {
@@ -138,7 +138,7 @@ func newFixture(tb testing.TB, kind storeKind, opts workosapi.Options) *fixture 
 	must[rbac.Environment](tb)(svc.SetPriorityOrder(ctx, testEnv, []string{"admin", "editor", "member"}))
 	must[rbac.Organization](tb)(svc.CreateOrganization(ctx, testEnv, rbac.OrganizationInput{ID: "acme", Name: "Acme Inc.",
 		ExternalID: "ext-acme", Metadata: map[string]string{"tier": "gold"}}))
-	must[rbac.Organization](tb)(svc.CreateOrganization(ctx, testEnv, rbac.OrganizationInput{ID: "globex", Name: "Globex"}))
+	must[rbac.Organization](tb)(svc.CreateOrganization(ctx, testEnv, rbac.OrganizationInput{ID: "globex", Name: "Globex", ExternalID: "ext-globex"}))
 	must[rbac.Role](tb)(svc.CreateOrganizationRole(ctx, testEnv, "acme", rbac.RoleInput{Slug: "billing", Name: "Billing",
 		Permissions: []string{"billing:manage"}}))
 	must[rbac.Role](tb)(svc.CreateOrganizationRole(ctx, testEnv, "acme", rbac.RoleInput{Slug: "sso", Name: "SSO users"}))

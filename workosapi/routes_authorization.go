@@ -325,9 +325,9 @@ type checkRequest struct {
 
 // check answers whether a membership has a permission. The resource, when
 // given, must be the membership's organization — rbac's roles apply to
-// organizations only: resource_id or resource_external_id naming the
-// organization's id, with resource_type_slug "organization". Any other
-// resource is resource_not_found (404).
+// organizations only: resource_id naming the organization's id, or
+// resource_type_slug "organization" with resource_external_id naming its
+// id or its external id. Any other resource is resource_not_found (404).
 func check(c *call) (int, any, error) {
 	var req checkRequest
 	if err := c.readBody(&req); err != nil {
@@ -351,8 +351,20 @@ func check(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if (req.ResourceID.Set && req.ResourceID.V != m.OrganizationID) ||
-		(byExternal && (req.ResourceTypeSlug.V != resourceType || req.ResourceExternalID.V != m.OrganizationID)) {
+	ours := true
+	switch {
+	case req.ResourceID.Set:
+		ours = req.ResourceID.V == m.OrganizationID
+	case byExternal && req.ResourceTypeSlug.V != resourceType:
+		ours = false
+	case byExternal && req.ResourceExternalID.V != m.OrganizationID:
+		org, err := c.h.lib.organization(ctx, c.env, m.OrganizationID)
+		if err != nil {
+			return 0, nil, err
+		}
+		ours = org.ExternalID != "" && req.ResourceExternalID.V == org.ExternalID
+	}
+	if !ours {
 		return 0, nil, &apiError{status: 404, body: errorBody{Code: codeResourceNotFound,
 			Message: "The resource is not the membership's organization; rbac's roles apply to organizations only."}}
 	}

@@ -495,6 +495,9 @@ func TestCheck(t *testing.T) {
 			if got := check(f.u1, `{"permission_slug":"videos:view","resource_type_slug":"organization","resource_external_id":"acme"}`); got != true {
 				t.Errorf("check on the organization resource: %v", got)
 			}
+			if got := check(f.u1, `{"permission_slug":"videos:view","resource_type_slug":"organization","resource_external_id":"ext-acme"}`); got != true {
+				t.Errorf("check on the organization's external id: %v", got)
+			}
 			if got := check(f.u1, `{"permission_slug":"videos:view","resource_id":"acme"}`); got != true {
 				t.Errorf("check on the organization by id: %v", got)
 			}
