@@ -22,7 +22,7 @@
 // connections and "rbac: dashboard at http://HOST:PORT/dashboard/"; logs
 // go to standard error. The Dashboard, the roles admin UI, signs in with
 // the same API keys. SIGINT or SIGTERM shut it down gracefully. GET
-// /healthz answers {"status":"ok"} without a key.
+// /healthz answers {"status":"ok","store":…} without a key.
 //
 // The routes are documented in package workosapi and in docs/http-api.md.
 package main
