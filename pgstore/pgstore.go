@@ -16,6 +16,13 @@
 // [Open]) applies the versions a database lacks, under an advisory lock, in
 // one transaction, and does nothing when the database is up to date.
 //
+// A schema name is used exactly as given (quoted, case kept). [New]
+// refuses a name PostgreSQL would not keep as it is: longer than 63 bytes
+// (the server would cut it, and two stores with names alike in their
+// first 63 bytes would share tables while serializing their writers
+// apart), containing the NUL character or invalid UTF-8, or beginning
+// with "pg_" (reserved for system schemas).
+//
 // The database itself enforces what SQL can express: every role a
 // membership holds, every role of a priority order, every default role and
 // every group mapping target exists; an organization role ("org-…") can only
@@ -70,6 +77,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -90,6 +98,10 @@ type Options struct {
 	PollInterval time.Duration
 }
 
+// maxIdentifier is the length in bytes PostgreSQL keeps of an identifier
+// (NAMEDATALEN - 1); it cuts longer ones.
+const maxIdentifier = 63
+
 // Store is an rbac.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
@@ -108,22 +120,54 @@ var (
 
 // New returns a Store on the pool. It does not touch the database; call
 // [Store.Migrate] (or use [Open]) before the first transaction.
-func New(pool *pgxpool.Pool, opt Options) *Store {
+//
+// It returns an [*rbac.Error] of kind [rbac.KindInvalid] (Field "schema")
+// when the schema name is one PostgreSQL would not keep as given (see
+// "Schema" above).
+func New(pool *pgxpool.Pool, opt Options) (*Store, error) {
 	schema := opt.Schema
 	if schema == "" {
 		schema = DefaultSchema
+	}
+	if err := checkSchema(schema); err != nil {
+		return nil, err
 	}
 	poll := opt.PollInterval
 	if poll <= 0 {
 		poll = 10 * time.Second
 	}
-	return &Store{pool: pool, schema: schema, poll: poll, q: newQueries(schema)}
+	return &Store{pool: pool, schema: schema, poll: poll, q: newQueries(schema)}, nil
+}
+
+// checkSchema returns an error saying why PostgreSQL cannot use name as
+// the name of a schema exactly as given, or nil.
+func checkSchema(name string) error {
+	var rule, why string
+	switch {
+	case len(name) > maxIdentifier:
+		rule = "must be at most 63 bytes long"
+		why = fmt.Sprintf("is %d bytes long; PostgreSQL keeps the first %d bytes of an identifier, so stores with names alike in those would share tables", len(name), maxIdentifier)
+	case strings.IndexByte(name, 0) >= 0:
+		rule, why = "must not contain the NUL character", "contains the NUL character, which PostgreSQL identifiers cannot hold"
+	case !utf8.ValidString(name):
+		rule, why = "must be valid UTF-8", "is not valid UTF-8"
+	case strings.HasPrefix(name, "pg_"):
+		rule, why = `must not begin with "pg_"`, `begins with "pg_", which PostgreSQL reserves for system schemas`
+	default:
+		return nil
+	}
+	return &rbac.Error{Kind: rbac.KindInvalid, Code: rbac.CodeInvalid, Field: "schema", Rule: rule,
+		Message: fmt.Sprintf("pgstore: schema name %q %s", name, why)}
 }
 
 // Open returns a Store on the pool with its schema created or upgraded to
-// the version this package embeds.
+// the version this package embeds. Its errors are those of [New] and
+// [Store.Migrate].
 func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Store, error) {
-	s := New(pool, opt)
+	s, err := New(pool, opt)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -153,6 +197,9 @@ func (s *Store) InTx(tx pgx.Tx) *Store {
 }
 
 // lockKey is the advisory lock key that serializes the writers of env.
+// It derives from s.schema, which is the very name the server uses: New
+// refuses every name PostgreSQL would cut or change, so two stores share
+// tables exactly when they share lock keys (and notice channels).
 func (s *Store) lockKey(env string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("rbac\x00"))
@@ -272,33 +319,56 @@ func (s *Store) Environments(ctx context.Context) ([]string, error) {
 
 // Migrate creates the schema or upgrades it to the version this package
 // embeds. It is safe to call from several processes at once and does
-// nothing when the schema is up to date.
+// nothing when the schema is up to date. It runs in one transaction.
+//
+// Its errors are [*rbac.Error] values: of kind [rbac.KindCanceled] (also
+// matching the context's error) when ctx ended first, else of kind
+// [rbac.KindInternal] with the cause in Err.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.outer != nil {
-		return migrate(ctx, s.outer, s.schema)
+		return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema), migrate(ctx, s.outer, s.schema))
 	}
 	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema)+": begin", err)
 	}
-	defer rollback(ctx, ptx)
 	if err := migrate(ctx, ptx, s.schema); err != nil {
+		rollback(ctx, ptx)
+		return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema), err)
+	}
+	if err := ctx.Err(); err != nil {
+		rollback(ctx, ptx)
+		return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema), err)
+	}
+	return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema)+": commit", ptx.Commit(ctx))
+}
+
+// storeErr makes err, a failure of what, an *rbac.Error: KindCanceled
+// when ctx ended, else KindInternal; an *rbac.Error passes through.
+func storeErr(ctx context.Context, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *rbac.Error
+	if errors.As(err, &e) {
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
+		return &rbac.Error{Kind: rbac.KindCanceled, Code: rbac.CodeCanceled,
+			Message: "pgstore: " + what + ": the context ended first; nothing was changed", Err: err}
 	}
-	return nil
+	return &rbac.Error{Kind: rbac.KindInternal, Code: rbac.CodeInternal, Message: "pgstore: " + what, Err: err}
 }
 
 // DropSchema drops the schema and everything in it. It is meant for tests
-// and for uninstalling.
+// and for uninstalling. Its errors are [*rbac.Error] values, as those of
+// [Store.Migrate].
 func (s *Store) DropSchema(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+quoteIdent(s.schema)+" CASCADE")
-	if err != nil {
-		return fmt.Errorf("pgstore: drop schema: %w", err)
-	}
-	return nil
+	return storeErr(ctx, "drop schema "+strconv.Quote(s.schema), err)
 }
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
