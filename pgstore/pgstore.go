@@ -43,6 +43,33 @@
 // of a role, removing a role from every order, …) are a constant number of
 // statements, whatever the number of rows.
 //
+// # Commit outcomes
+//
+// A write that has run to its end is committed whatever becomes of the
+// caller's context: once COMMIT is due, it runs on a context of its own,
+// bounded by [Options.CommitTimeout], so a caller that gives up at that
+// moment cannot turn a stored write into a failed call. If the caller's
+// context ends before that, the write is rolled back and Update returns
+// the context's error (the Service reports it as [rbac.ErrCanceled]).
+//
+// When COMMIT fails, Update tells the three cases apart:
+//
+//   - PostgreSQL answered with an error (a deferred constraint, a
+//     serialization failure, …): the transaction rolled back, and Update
+//     returns that error;
+//   - the request could not be sent at all: nothing was committed, and
+//     Update returns the error;
+//   - the request was sent and its answer lost (the connection broke, the
+//     server ended the session, [Options.CommitTimeout] passed): the write
+//     may or may not be stored. Update returns an [*rbac.Error] matching
+//     [rbac.ErrOutcomeUnknown], with the cause in Err, and the Service
+//     tells its OnCommit handlers, so caches read the store again. Before
+//     it returns, Update asks the server to cancel what the lost session
+//     still runs and waits, up to five seconds, until that session has
+//     ended, so that the transaction has committed or rolled back for good
+//     when the caller and the handlers read the store again (unless the
+//     server cannot be reached; the error message says which).
+//
 // [Store.InTx] runs the library's writes inside a transaction the
 // application already holds, so its own rows and the role change commit or
 // roll back together.
@@ -80,6 +107,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orgroles/rbac"
 )
@@ -96,7 +124,17 @@ type Options struct {
 	// PollInterval is how often [Store.Follow] reads the changes table
 	// even without a notice, as a safety net; 10 s when zero.
 	PollInterval time.Duration
+	// CommitTimeout bounds the COMMIT of each [Store.Update]; 30 s when
+	// zero. COMMIT does not run on the caller's context (see "Commit
+	// outcomes" above): this is how long it may wait for the server
+	// (a disk flush, a synchronous standby) before the connection is
+	// closed and Update reports that the outcome is unknown.
+	CommitTimeout time.Duration
 }
+
+// DefaultCommitTimeout is the commit timeout when [Options.CommitTimeout]
+// is zero.
+const DefaultCommitTimeout = 30 * time.Second
 
 // maxIdentifier is the length in bytes PostgreSQL keeps of an identifier
 // (NAMEDATALEN - 1); it cuts longer ones.
@@ -110,6 +148,7 @@ type Store struct {
 	outer  pgx.Tx
 	schema string
 	poll   time.Duration
+	commit time.Duration // the commit timeout
 	q      *queries
 }
 
@@ -121,9 +160,10 @@ var (
 // New returns a Store on the pool. It does not touch the database; call
 // [Store.Migrate] (or use [Open]) before the first transaction.
 //
-// It returns an [*rbac.Error] of kind [rbac.KindInvalid] (Field "schema")
-// when the schema name is one PostgreSQL would not keep as given (see
-// "Schema" above).
+// It returns an [*rbac.Error] of kind [rbac.KindInvalid] (Field "schema"
+// or "commit_timeout") when the options cannot be used: a schema name
+// PostgreSQL would not keep as given (see "Schema" above), or a negative
+// commit timeout.
 func New(pool *pgxpool.Pool, opt Options) (*Store, error) {
 	schema := opt.Schema
 	if schema == "" {
@@ -136,7 +176,15 @@ func New(pool *pgxpool.Pool, opt Options) (*Store, error) {
 	if poll <= 0 {
 		poll = 10 * time.Second
 	}
-	return &Store{pool: pool, schema: schema, poll: poll, q: newQueries(schema)}, nil
+	commit := opt.CommitTimeout
+	if commit < 0 {
+		return nil, &rbac.Error{Kind: rbac.KindInvalid, Code: rbac.CodeInvalid, Field: "commit_timeout",
+			Rule: "must not be negative", Message: fmt.Sprintf("pgstore: commit timeout %v is negative", commit)}
+	}
+	if commit == 0 {
+		commit = DefaultCommitTimeout
+	}
+	return &Store{pool: pool, schema: schema, poll: poll, commit: commit, q: newQueries(schema)}, nil
 }
 
 // checkSchema returns an error saying why PostgreSQL cannot use name as
@@ -246,7 +294,13 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 	_ = tx.Rollback(ctx)
 }
 
-// Update implements rbac.Store.
+// Update implements rbac.Store. See "Commit outcomes" in the package
+// documentation for what a failed COMMIT returns.
+//
+// In a Store made by [Store.InTx], Update ends by releasing its savepoint
+// instead: that commits nothing (the application's transaction commits or
+// rolls back everything later), so it runs on the caller's context like
+// the rest of fn's work, and its failure is returned as it is.
 func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -256,16 +310,17 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 		return fmt.Errorf("pgstore: begin and lock environment %q: %w", env, err)
 	}
 	t := &tx{s: s, tx: ptx, env: env, write: true}
-	committed := false
+	ended := false // committed, released, or handed to commit
 	defer func() { // also when fn panics
 		t.done = true
-		if !committed {
+		if !ended {
 			rollback(ctx, ptx)
 		}
 	}()
 	if err := fn(t); err != nil {
 		return err
 	}
+	// The last moment the caller can still call the write off.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -273,12 +328,126 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 		if _, err := ptx.Exec(ctx, s.q.checkConstraints); err != nil {
 			return fmt.Errorf("pgstore: %w", err)
 		}
+		if err := ptx.Commit(ctx); err != nil { // RELEASE SAVEPOINT
+			return fmt.Errorf("pgstore: release savepoint: %w", err)
+		}
+		ended = true
+		return nil
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	ended = true
+	return s.commitTx(ctx, ptx)
+}
+
+// commitTx commits ptx on a context of its own, bounded by the commit
+// timeout, and sorts a failure into rolled back, not sent, or outcome
+// unknown.
+func (s *Store) commitTx(ctx context.Context, ptx pgx.Tx) error {
+	pc := ptx.Conn().PgConn() // read now: Commit hands the connection back to the pool
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.commit)
+	defer cancel()
+	err := ptx.Commit(cctx)
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrTxCommitRollback):
+		// The transaction had already failed; COMMIT rolled it back.
 		return fmt.Errorf("pgstore: commit: %w", err)
+	case errors.As(err, &pe) && !sessionEnded(pe):
+		// The server refused the commit and rolled back.
+		return fmt.Errorf("pgstore: commit: %w", err)
+	case pgconn.SafeToRetry(err):
+		return fmt.Errorf("pgstore: commit not sent: %w", err)
 	}
-	committed = true
-	return nil
+	// COMMIT was sent and no answer came back (a FATAL error ends the
+	// session, and may come after the commit is durable: a backend ended
+	// while it waits for a synchronous standby has committed locally).
+	cause := err
+	if pgconn.Timeout(err) && cctx.Err() != nil {
+		// Our own timeout: not the caller's context, so the error must
+		// not match context.DeadlineExceeded.
+		cause = fmt.Errorf("no answer to COMMIT within the commit timeout (%v): %v", s.commit, err)
+	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		cause = errors.New(err.Error())
+	}
+	msg := "pgstore: the connection failed while COMMIT was in flight, so the write may or may not be stored; the server has since ended that session: read the state again"
+	if serr := s.settle(pc); serr != nil {
+		msg = "pgstore: the connection failed while COMMIT was in flight, so the write may or may not be stored; whether the server has ended that session is not known either (" + serr.Error() + ")"
+	}
+	return &rbac.Error{Kind: rbac.KindOutcomeUnknown, Code: rbac.CodeOutcomeUnknown, Message: msg, Err: cause}
+}
+
+// sessionEnded reports whether a server error ended the session (FATAL,
+// PANIC) rather than just the statement: such an error may come after
+// the transaction committed.
+func sessionEnded(pe *pgconn.PgError) bool {
+	sev := pe.SeverityUnlocalized
+	if sev == "" {
+		sev = pe.Severity
+	}
+	return sev == "FATAL" || sev == "PANIC"
+}
+
+// settleTimeout bounds settle.
+const settleTimeout = 5 * time.Second
+
+// settle makes the transaction of a session whose COMMIT lost its answer
+// end for good before Update returns: it sends the server a cancel request
+// for that session (which only that session's secret key can do, so it
+// never touches another one), which ends a wait for a synchronous standby
+// (the transaction then stays committed) or for a lock (it rolls back),
+// and waits until the session's backend has exited; the client has
+// closed the connection, so the backend exits as soon as it is done with
+// the transaction. settle returns nil once the backend is gone, or why it
+// could not tell within settleTimeout.
+//
+// It reads pg_stat_activity on a connection of its own, outside the pool,
+// which writers waiting for the environment's lock may fill.
+func (s *Store) settle(pc *pgconn.PgConn) error {
+	if !pc.IsClosed() {
+		return errors.New("the connection was not closed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	pid := int64(pc.PID())
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	var last error
+	cancelled := false
+	for {
+		if !cancelled {
+			// pgx sends one too when it closes a timed-out connection;
+			// a second is harmless.
+			cancelled = pc.CancelRequest(ctx) == nil
+		}
+		if conn == nil {
+			conn, last = pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+		}
+		if conn != nil {
+			var n int
+			last = conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&n)
+			if last == nil && n == 0 {
+				return nil
+			}
+			if last != nil {
+				conn.Close(context.Background())
+				conn = nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if last == nil {
+				return fmt.Errorf("its backend (pid %d) was still running after %v", pid, settleTimeout)
+			}
+			return fmt.Errorf("the server could not be asked within %v: %w", settleTimeout, last)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // View implements rbac.Store.
@@ -319,11 +488,14 @@ func (s *Store) Environments(ctx context.Context) ([]string, error) {
 
 // Migrate creates the schema or upgrades it to the version this package
 // embeds. It is safe to call from several processes at once and does
-// nothing when the schema is up to date. It runs in one transaction.
+// nothing when the schema is up to date. It runs in one transaction: a
+// failed Migrate changes nothing.
 //
 // Its errors are [*rbac.Error] values: of kind [rbac.KindCanceled] (also
 // matching the context's error) when ctx ended first, else of kind
-// [rbac.KindInternal] with the cause in Err.
+// [rbac.KindInternal] with the cause in Err — or matching
+// [rbac.ErrOutcomeUnknown] when the connection broke during the commit;
+// Migrate again, as it is idempotent.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.outer != nil {
 		return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema), migrate(ctx, s.outer, s.schema))
@@ -340,7 +512,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		rollback(ctx, ptx)
 		return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema), err)
 	}
-	return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema)+": commit", ptx.Commit(ctx))
+	return storeErr(ctx, "migrate schema "+strconv.Quote(s.schema)+": commit", s.commitTx(ctx, ptx))
 }
 
 // storeErr makes err, a failure of what, an *rbac.Error: KindCanceled
