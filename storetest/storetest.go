@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("Scenarios", func(t *testing.T) { testScenarios(t, newStore) })
 	t.Run("Store", func(t *testing.T) { testStoreContract(t, newStore) })
+	t.Run("Cancellation", func(t *testing.T) { testCancellation(t, newStore) })
 }
 
 // all reads every page of a Service listing, MaxLimit at a time.
