@@ -343,6 +343,8 @@ func (s *Store) Update(ctx context.Context, env string, fn func(rbac.Tx) error) 
 // unknown.
 func (s *Store) commitTx(ctx context.Context, ptx pgx.Tx) error {
 	pc := ptx.Conn().PgConn() // read now: Commit hands the connection back to the pool
+	// A closed connection sends nothing: pgx fails COMMIT at once.
+	wasClosed := pc.IsClosed()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.commit)
 	defer cancel()
 	err := ptx.Commit(cctx)
@@ -357,9 +359,12 @@ func (s *Store) commitTx(ctx context.Context, ptx pgx.Tx) error {
 	case errors.As(err, &pe) && !sessionEnded(pe):
 		// The server refused the commit and rolled back.
 		return fmt.Errorf("pgstore: commit: %w", err)
-	case pgconn.SafeToRetry(err):
+	case wasClosed || pgconn.SafeToRetry(err) && !errors.Is(err, pgconn.ErrConnClosed):
 		return fmt.Errorf("pgstore: commit not sent: %w", err)
 	}
+	// Not pgconn.SafeToRetry alone: pgx (v5.12.0) also reports a
+	// connection that broke while it read the answer to COMMIT as a
+	// "conn closed" error that is safe to retry; that one was sent.
 	// COMMIT was sent and no answer came back (a FATAL error ends the
 	// session, and may come after the commit is durable: a backend ended
 	// while it waits for a synchronous standby has committed locally).
@@ -370,6 +375,8 @@ func (s *Store) commitTx(ctx context.Context, ptx pgx.Tx) error {
 		cause = fmt.Errorf("no answer to COMMIT within the commit timeout (%v): %v", s.commit, err)
 	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		cause = errors.New(err.Error())
+	} else if errors.Is(err, pgconn.ErrConnClosed) {
+		cause = fmt.Errorf("the connection broke before the answer to COMMIT came: %w", err)
 	}
 	msg := "pgstore: the connection failed while COMMIT was in flight, so the write may or may not be stored; the server has since ended that session: read the state again"
 	if serr := s.settle(pc); serr != nil {
