@@ -242,6 +242,26 @@ func (c *Cluster) WaitBackend(t testing.TB, timeout time.Duration, where string,
 	}
 }
 
+// WaitBackendGone waits until no backend has the pid; it fails the test
+// if one still does after timeout.
+func (c *Cluster) WaitBackendGone(t testing.TB, timeout time.Duration, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var n int
+		c.withConn(t, func(ctx context.Context, conn *pgx.Conn) error {
+			return conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&n)
+		})
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pgtest: backend %d still runs after %v", pid, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // StopBackend freezes the backend with SIGSTOP: it neither answers its
 // client nor takes part in shutdown until ContinueBackend (which Restart,
 // Stop and the cleanup do for every backend still frozen).

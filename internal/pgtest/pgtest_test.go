@@ -81,6 +81,7 @@ func TestCluster(t *testing.T) {
 	if !c.TerminateBackend(t, pid) {
 		t.Fatal("TerminateBackend did not find the backend")
 	}
+	c.WaitBackendGone(t, 5*time.Second, pid)
 	if _, err := conn.Exec(ctx, "SELECT 1"); err == nil {
 		t.Fatal("a terminated backend's connection still works")
 	}
