@@ -235,6 +235,11 @@ func (s *Store) Schema() string { return s.schema }
 // together. A failed Update rolls back to its savepoint and leaves tx
 // usable. View runs in a savepoint of tx too, at tx's isolation level.
 //
+// A savepoint release commits nothing, so what the package documentation
+// says of commit outcomes does not apply: Update releases the savepoint on
+// the caller's context and returns its failure as it is. Committing tx,
+// and knowing whether that commit happened, is the application's part.
+//
 // The change notice of a write made through InTx is sent when tx commits.
 // The returned Store must not be used after tx ends, nor concurrently
 // (a pgx.Tx is one connection). Follow on it follows through the pool of s.
