@@ -90,9 +90,10 @@
 //
 // # Limits
 //
-// PostgreSQL text cannot hold the NUL character nor invalid UTF-8: a name,
-// description or id containing one fails with an internal error (and
-// changes nothing) where the in-memory store would accept it.
+// PostgreSQL text cannot hold the NUL character nor invalid UTF-8. The
+// Service refuses such ids, names and descriptions before it calls the
+// Store; a record holding one, written to the Store directly, fails with an
+// internal error and changes nothing.
 package pgstore
 
 import (
