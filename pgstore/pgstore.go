@@ -366,11 +366,12 @@ func (s *Store) commitTx(ctx context.Context, ptx pgx.Tx) error {
 		// The server refused the commit and rolled back.
 		return fmt.Errorf("pgstore: commit: %w", err)
 	case wasClosed || pgconn.SafeToRetry(err) && !errors.Is(err, pgconn.ErrConnClosed):
+		// Not sent. Not pgconn.SafeToRetry alone: pgx (v5.12.0) also
+		// reports a connection that broke while it read the answer to
+		// COMMIT as a "conn closed" error that is safe to retry, and
+		// that COMMIT was sent.
 		return fmt.Errorf("pgstore: commit not sent: %w", err)
 	}
-	// Not pgconn.SafeToRetry alone: pgx (v5.12.0) also reports a
-	// connection that broke while it read the answer to COMMIT as a
-	// "conn closed" error that is safe to retry; that one was sent.
 	// COMMIT was sent and no answer came back (a FATAL error ends the
 	// session, and may come after the commit is durable: a backend ended
 	// while it waits for a synchronous standby has committed locally).
