@@ -82,7 +82,7 @@ func (f *fixture) roles(env, id string) []string {
 
 func (f *fixture) dump() observed {
 	f.t.Helper()
-	st, err := Dump(f.ctx, f.s)
+	st, err := dumpAll(f.ctx, f.s)
 	if err != nil {
 		f.t.Fatal(err)
 	}
