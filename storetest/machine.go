@@ -619,6 +619,9 @@ func matchErr(err error, w *expErr) string {
 	if w.Field != "" && e.Field != w.Field {
 		return fmt.Sprintf("error %v names field %q; want %s", err, e.Field, w)
 	}
+	if e.Kind == rbac.KindInvalid && (e.Field == "" || e.Rule == "") {
+		return fmt.Sprintf("error %v names field %q and rule %q; an invalid error names both (rule 2.5)", err, e.Field, e.Rule)
+	}
 	if w.Kind == rbac.KindReplacementRequired {
 		if diff := cmp.Diff(w.Orgs, e.Organizations, cmpopts.EquateEmpty()); diff != "" || e.EnvironmentDefault != w.EnvDefault {
 			return fmt.Sprintf("error %v: organizations %v, environment default %v; want %v, %v (rule 9.1)",
