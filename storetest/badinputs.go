@@ -46,6 +46,8 @@ type badCase struct {
 // hand, one per rule; the rest are generated, every odd value of
 // oddvalues.go in every field of every write.
 func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
+	t.Run("KeptAsGiven", func(t *testing.T) { testKeptAsGiven(t, newStore) })
+	t.Run("Reads", func(t *testing.T) { testOddReads(t, newStore) })
 	f := newFixture(t, newStore)
 	f.standard("prod")
 	ctx, s := f.ctx, f.s
