@@ -145,6 +145,7 @@ func testScenarios(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		{"9.3/OrganizationRoleDeletion", scenarioDeleteOrgRole},
 		{"9.5/DryRunChangesNothing", scenarioDryRun},
 		{"9.6/DeleteOrganization", scenarioDeleteOrganization},
+		{"9.2/BulkChangesMoveUpdatedAt", scenarioBulkUpdatedAt},
 		{"11.1/Claims", scenarioClaims},
 		{"11.2/Can", scenarioCan},
 		{"13.1/Events", scenarioEvents},
