@@ -182,6 +182,7 @@ func (sm *machine) actions() map[string]func(*rapid.T) {
 		"AddOrganizationRolePermission":    sm.rolePermission(true, true),
 		"RemoveOrganizationRolePermission": sm.rolePermission(true, false),
 		"Paging":                           sm.paging,
+		"ListMemberships":                  sm.listMemberships,
 	}
 }
 

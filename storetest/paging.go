@@ -55,9 +55,17 @@ type listing struct {
 // order and starting cursor, then walks every page to both ends, and
 // checks each page against the model's full listing (rules 19.1, 19.2).
 func (sm *machine) paging(t *rapid.T) {
+	kind := rapid.SampledFrom([]string{"permissions", "roles", "organizations", "organization roles", "memberships", "group mappings"}).Draw(t, "listing")
+	sm.page(t, kind)
+}
+
+// listMemberships pages through the memberships a random filter selects,
+// the richest listing (rule 8.6).
+func (sm *machine) listMemberships(t *rapid.T) { sm.page(t, "memberships") }
+
+func (sm *machine) page(t *rapid.T, kind string) {
 	env := sm.drawEnv(t)
 	ctx, svc := sm.ctx, sm.svc
-	kind := rapid.SampledFrom([]string{"permissions", "roles", "organizations", "organization roles", "memberships", "group mappings"}).Draw(t, "listing")
 	e, ok := sm.m.Envs[env]
 	var org string
 	if kind == "organization roles" || kind == "group mappings" {
@@ -338,7 +346,7 @@ func (sm *machine) drawFilter(t *rapid.T, env string) rbac.MembershipFilter {
 	if rapid.IntRange(0, 2).Draw(t, "by user?") == 0 {
 		f.UserID = rapid.SampledFrom(userPool).Draw(t, "user")
 	}
-	if rapid.Bool().Draw(t, "by role?") {
+	if rapid.IntRange(0, 2).Draw(t, "by role?") > 0 {
 		f.Role = sm.drawRole(t, env, f.OrganizationID)
 	}
 	if rapid.Bool().Draw(t, "by status?") {
