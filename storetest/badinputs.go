@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -48,7 +50,8 @@ type badCase struct {
 func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	t.Run("KeptAsGiven", func(t *testing.T) { testKeptAsGiven(t, newStore) })
 	t.Run("Reads", func(t *testing.T) { testOddReads(t, newStore) })
-	f := newFixture(t, newStore)
+	watch := &watchStore{}
+	f := newFixture(t, func(t *testing.T) rbac.Store { watch.Store = newStore(t); return watch })
 	f.standard("prod")
 	ctx, s := f.ctx, f.s
 	ok(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "audit", Name: "Audit", System: true}))(f)
@@ -390,14 +393,28 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	}
 	before := f.dump()
 	stored := f.storeState("prod")
+	n := 0
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			watch.updates.Store(0)
+			watch.views.Store(0)
 			err := c.call()
-			f := &fixture{t: t, ctx: ctx, s: s}
-			after := f.dump()
-			if diff := cmp.Diff(before, after, cmpopts.EquateEmpty()); diff != "" {
-				before = after // so that the next cases are judged on their own
-				t.Errorf("changed the state (rule 12.2) (-before +after):\n%s", diff)
+			updates, views := watch.updates.Load(), watch.views.Load()
+			// Rule 2.7: ids and text that break rule 2.6 are refused
+			// before the store is touched.
+			if c.want.Kind == rbac.KindInvalid && c.want.Code == rbac.CodeInvalid && syntaxFields[c.want.Field] && updates+views > 0 {
+				t.Errorf("an invalid %s reached the store: %d read-write and %d read-only transactions (rule 2.7)", c.want.Field, updates, views)
+			}
+			// Only a read-write transaction can change the state: read it
+			// all again after every call that ran one (and now and then
+			// after one that did not).
+			if n++; updates > 0 || n%16 == 0 {
+				f := &fixture{t: t, ctx: ctx, s: s}
+				after := f.dump()
+				if diff := cmp.Diff(before, after, cmpopts.EquateEmpty()); diff != "" {
+					before = after // so that the next cases are judged on their own
+					t.Errorf("changed the state (rule 12.2) (-before +after):\n%s", diff)
+				}
 			}
 			if err == nil {
 				t.Fatalf("succeeded; want %s", c.want)
@@ -414,6 +431,26 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	if diff := cmp.Diff(stored, f.storeState("prod"), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("the bad inputs changed what the store holds (-before +after):\n%s", diff)
 	}
+}
+
+// syntaxFields are the fields of ids and text (rule 2.6).
+var syntaxFields = map[string]bool{"id": true, "user_id": true, "organization_id": true, "group_id": true,
+	"external_id": true, "name": true, "description": true, "metadata": true}
+
+// watchStore counts the transactions run on the Store it wraps.
+type watchStore struct {
+	rbac.Store
+	updates, views atomic.Int64
+}
+
+func (w *watchStore) Update(ctx context.Context, env string, fn func(rbac.Tx) error) error {
+	w.updates.Add(1)
+	return w.Store.Update(ctx, env, fn)
+}
+
+func (w *watchStore) View(ctx context.Context, env string, fn func(rbac.Tx) error) error {
+	w.views.Add(1)
+	return w.Store.View(ctx, env, fn)
 }
 
 // storeState reads env from the Store itself, in one transaction.
