@@ -43,12 +43,12 @@ func TestResolveRoleReadsOnce(t *testing.T) {
 		}
 		return out
 	}
-	reads := func(cands []string) (string, error, int64) {
+	reads := func(cands []string) (string, int64, error) {
 		store.calls.Store(0)
 		got, err := s.ResolveRole(ctx, "production", "acme", cands)
-		return got, err, store.calls.Load()
+		return got, store.calls.Load(), err
 	}
-	_, err, one := reads([]string{"viewer"})
+	_, one, err := reads([]string{"viewer"})
 	if err != nil || one == 0 {
 		t.Fatalf("ResolveRole of one candidate: %v, %d store calls", err, one)
 	}
@@ -62,7 +62,7 @@ func TestResolveRoleReadsOnce(t *testing.T) {
 		{"10,000 of every role", repeat(10000, "viewer", "member", "org-billing", "editor", "admin", "org-support"), "org-support"},
 		{"10,000 and one invisible", append(repeat(10000, "viewer", "admin"), "org-ghost"), ""},
 	} {
-		got, err, n := reads(c.cands)
+		got, n, err := reads(c.cands)
 		switch {
 		case c.want == "" && !errors.Is(err, rbac.ErrInvalidRole):
 			t.Errorf("%s: %q, %v; want an invalid_role error", c.name, got, err)

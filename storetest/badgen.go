@@ -52,7 +52,6 @@ var (
 	orgRenameRule  = textRule{field: "name", max: rbac.MaxOrganizationNameLen, blank: true}
 	metaKeyRule    = textRule{field: "metadata", max: rbac.MaxMetadataKeyLen, blank: true}
 	metaValueRule  = textRule{field: "metadata", max: rbac.MaxMetadataValueLen, empty: true, blank: true}
-	allTextRules   = []textRule{roleNameRule, envNameRule, descRule, orgNameRule, orgRenameRule, metaKeyRule, metaValueRule}
 	statusValues   = []string{"inactive", "ACTIVE", "Active", "bogus", " active", "active\x00", "pending ", "\u00a0", "actíve"}
 	sourceValues   = []string{"", "ldap", "SSO", "Directory", "sso ", "sso\x00", "\u00a0", "directory\u200b"}
 	orderValues    = []rbac.Order{"ASC", "DESC", "Asc", "up", "ascending", " asc", "asc\x00", "\u00a0", "desc\u200b"}

@@ -70,7 +70,6 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	mem := func(org, user string, roles ...string) rbac.MembershipInput {
 		return rbac.MembershipInput{OrganizationID: org, UserID: user, Roles: roles}
 	}
-	type call = func() error
 	cases := []badCase{
 		// Environments.
 		{"CreateEnvironment/empty id", func() error { return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{})) }, errInvalid("id")},
