@@ -16,10 +16,12 @@ A [Service] enforces the rules on top of a [Store]. The in-memory store,
 	s.CreateMembership(ctx, "production", rbac.MembershipInput{OrganizationID: "acme", UserID: "u1", Roles: []string{"admin"}})
 	ok, _ := s.Can(ctx, "production", "acme", "u1", "videos:create") // true
 
-The sections below walk through the model in the order an application meets
-it. Where WorkOS documents a behaviour the library follows it, with the same
-names and error codes; where WorkOS is silent the library takes a decision,
-and each section states it.
+Every call returns an [*Error] when it fails; check it (the tour in the
+repository's README does). The sections below walk through the model in the
+order an application meets it. Where WorkOS documents a behaviour the
+library follows it, with the same names and error codes; where WorkOS is
+silent the library takes a decision, and each section states it. The rules
+are numbered in docs/rules.md, which tests and comments cite.
 
 # Environments
 
@@ -32,7 +34,10 @@ every Service method takes the environment id first after the context.
 Environment ids follow the role slug rules. Multiple-roles mode
 ([Service.SetMultipleRoles]) starts off.
 
-Every committed write bumps the environment's Revision by one.
+Every committed write bumps the environment's Revision by one; a write that
+would change nothing (an update to the values a record already has) commits
+nothing and returns the current record. [Service.DeleteEnvironment] deletes
+an environment and everything in it.
 
 # Permissions
 
@@ -129,9 +134,59 @@ WorkOS state rules; a pending membership (an invitation) becomes active with
 [Service.AcceptMembership]. [Service.ListMemberships] lists active
 memberships unless asked for other statuses.
 
-Decisions: organization ids may be the application's own tenant ids (1–128
-bytes, no whitespace); when omitted the library generates "org_…" ids, as it
-does "om_…" ids for memberships.
+Decisions: creating a membership for a user whose membership there is
+inactive reuses it — active, or pending when the call asks for pending (a
+new invitation). Organization ids may be the application's own tenant ids;
+when omitted the library generates "org_…" ids, as it does "om_…" ids for
+memberships.
+
+# Organizations
+
+[Service.CreateOrganization] takes an optional id, a name, the
+application's own external id (unique in the environment, code
+external_id_already_used) and metadata; [Service.UpdateOrganization]
+changes them and [Service.GetOrganizationByExternalID] finds an
+organization by its external id.
+
+# Ids and text
+
+Ids the application supplies or names — organization, user, membership,
+group and external ids — are 1 to 128 bytes of valid UTF-8 with no control,
+format or space character of any script ([MaxIDLen]). Names and
+descriptions are valid UTF-8 without control characters. The rules are the
+same whatever the store: a write with an id or text that breaks them fails
+with an invalid error naming the field before the store is touched, and a
+read with an id no store could hold answers "not found" (or false, for a
+check).
+
+Generated ids are time-ordered, as ULIDs are: 48 bits of milliseconds then
+80 random bits, in 26 characters of Crockford base32 after a prefix
+("org_01J…"). Ids one Service generates sort in the order it generated
+them.
+
+# Listings
+
+Every List method takes [ListOptions] — Limit (1 to [MaxLimit], 0 for
+[DefaultLimit]), Before or After (the id of a record of the listing), Order
+([OrderAsc] or [OrderDesc]) — and returns a [Page] with the cursors of the
+previous and next pages, "" at either end. Organizations, permissions,
+memberships and group mappings are listed by id, which is the order of
+creation for generated ids; role listings are in priority order.
+
+	opt := rbac.ListOptions{Limit: 100}
+	for {
+		page, err := s.ListOrganizations(ctx, "production", opt)
+		if err != nil {
+			return err
+		}
+		for _, o := range page.Data {
+			…
+		}
+		if page.After == "" {
+			break
+		}
+		opt.After = page.After
+	}
 
 # Deleting roles
 
@@ -139,7 +194,8 @@ No member is ever left with a role that does not exist.
 
 [Service.DeleteRole] deletes an environment role. If it is the environment
 default or the default of any organization, the caller must name a
-replacement: another environment role. Without one the call fails with
+replacement default ([DeleteOptions].ReplacementDefault): another
+environment role. Without one the call fails with
 [ErrReplacementRequired], and the [*Error] lists the organizations
 concerned. With one, in a single step, the replacement becomes the default
 everywhere the deleted role was, the role leaves every priority order, and
@@ -151,9 +207,11 @@ role are re-pointed to the replacement, or deleted when there is none.
 [Service.DeleteOrganizationRole] refuses, as WorkOS does, while members hold
 the role ([ErrRoleHasAssignments]) or group mappings target it
 ([ErrRoleHasGroupRoleMappings]), and also while it is the organization
-default ([ErrRoleIsDefault]). Beyond WorkOS, naming a replacement (any other
-role visible in the organization) moves its members, mappings and default to
-that role in the same step.
+default ([ErrRoleIsDefault]). Beyond WorkOS, naming a role to reassign them
+to ([DeleteOptions].ReassignTo: any other role visible in the organization)
+moves its members, mappings and default to that role in the same step. An
+option given to a deletion it does not apply to is an invalid error naming
+it.
 
 Beyond WorkOS, every deletion is synchronous and atomic — either all of it is
 visible or none of it — and [DeleteOptions].DryRun returns the
@@ -192,17 +250,27 @@ before the write returns, follows the writes of other processes through a
 [Feed], and can deny checks when it cannot confirm it is current.
 [github.com/orgroles/rbac/rbachttp] puts it in front of HTTP handlers.
 
+A caller that must see its own writes in a cache (read your writes) passes
+a [Receipt] to its write calls with [WithReceipt]: the receipt holds the
+revision they committed at, to wait for.
+
 # Errors
 
 Every failure is an [*Error]. Test its kind with [errors.Is] and the kind
 sentinels ([ErrNotFound], [ErrInvalid], [ErrConflict],
-[ErrReplacementRequired], [ErrInternal]), its code with the code sentinels
+[ErrReplacementRequired], [ErrCanceled], [ErrOutcomeUnknown],
+[ErrInternal]), its code with the code sentinels
 ([ErrInvalidRole], [ErrRoleSlugConflict], …), and read the details — the
 WorkOS code, the field and rule at fault, the organizations concerned — with
 [errors.As]. Codes are the WorkOS API codes where WorkOS has one, so an HTTP
 layer can pass them through; [HTTPStatus] maps an error to a status code.
 
-A call that fails changes nothing.
+A call that fails changes nothing. A call whose context ends first fails
+with [ErrCanceled], which also matches the context's own error
+(errors.Is(err, context.Canceled)). A write whose commit was sent to the
+store but whose answer was lost — the connection broke — fails with
+[ErrOutcomeUnknown]: it may or may not be stored, so read before retrying;
+the Service's OnCommit handlers are told, so caches catch up either way.
 
 # Events
 
@@ -210,10 +278,12 @@ Every committed write produces [Event] values — role.created,
 organization_role.deleted, organization_membership.updated and the other
 WorkOS names, plus the library's own environment, organization and
 group_role_mapping events — all stamped with the environment revision the
-write committed. A reassignment reports organization_membership.updated for
+write committed, and each carrying the record it is about as it is after
+the change. A reassignment reports organization_membership.updated for
 every membership it changed. [Service.OnCommit] hands them to same-process
-subscribers before the write returns; the Store's Publish hands them to
-other processes, and [ChangeOf] summarises a write for caches ([Change]).
+subscribers before the write returns (it returns a function that
+unregisters); the Store's Publish hands them to other processes, and
+[ChangeOf] summarises a write for caches ([Change]).
 
 # Stores
 
@@ -224,6 +294,9 @@ rules. Every Service write is one Store transaction, scoped to one
 environment. [github.com/orgroles/rbac/memstore] is the in-memory store,
 [github.com/orgroles/rbac/pgstore] keeps the same state in PostgreSQL, and
 [github.com/orgroles/rbac/storetest] is the conformance suite every Store
-must pass — a third-party Store runs it too.
+must pass — a third-party Store runs it too, with storetest.Run. The [Tx] a
+Store hands the Service is made of one interface per noun ([EnvironmentTx],
+[PermissionTx], [RoleTx], [OrganizationTx], [MembershipTx],
+[GroupMappingTx], [ChangeTx]), each method with its contract.
 */
 package rbac

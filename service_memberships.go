@@ -43,13 +43,13 @@ func present(m Membership, st Settings) Membership {
 
 // membership loads a membership and its organization.
 func (o *op) membership(id string) (Membership, Organization, error) {
-	nf := notFound(CodeMembershipNotFound, "organization membership %q not found", id)
+	nf := func() error { return notFound(CodeMembershipNotFound, "organization membership %q not found", id) }
 	if !validID(id) {
-		return Membership{}, Organization{}, nf
+		return Membership{}, Organization{}, nf()
 	}
 	m, err := o.tx.Membership(o.ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return m, Organization{}, nf
+		return m, Organization{}, nf()
 	}
 	if err != nil {
 		return m, Organization{}, err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"unicode/utf8"
 )
 
 // CreateOrganization creates an organization. in.ID may be the
@@ -123,6 +125,77 @@ func (s *Service) ListOrganizations(ctx context.Context, env string, opt ListOpt
 	})
 	return out, err
 }
+
+// SearchOrganizations lists the organizations whose id, name or external
+// id contains query, ignoring case, ordered by id and paged like
+// [Service.ListOrganizations]. An empty query matches every organization.
+// It reads the organizations in one pass, stopping once a page is full.
+func (s *Service) SearchOrganizations(ctx context.Context, env, query string, opt ListOptions) (Page[Organization], error) {
+	if err := validateTextField("query", query, MaxOrganizationNameLen); err != nil {
+		return Page[Organization]{}, err
+	}
+	opt, err := opt.check()
+	if err != nil {
+		return Page[Organization]{}, err
+	}
+	q := strings.ToLower(query)
+	match := func(o Organization) bool {
+		return containsFold(o.ID, q) || containsFold(o.Name, q) || containsFold(o.ExternalID, q)
+	}
+	var out Page[Organization]
+	err = s.view(ctx, env, func(o *op) (err error) {
+		out, err = pageByID(opt, func(x Organization) string { return x.ID }, func(r Range) ([]Organization, error) {
+			limit := r.Limit
+			r.Limit = 0
+			var found []Organization
+			err := o.tx.Organizations(ctx, r, func(org Organization) error {
+				if match(org) {
+					found = append(found, org)
+					if len(found) == limit {
+						return errPageFull
+					}
+				}
+				return nil
+			})
+			if errors.Is(err, errPageFull) {
+				err = nil
+			}
+			return found, err
+		})
+		return err
+	})
+	return out, err
+}
+
+// containsFold reports whether s contains the lowercase lq, ignoring
+// case. ASCII text is compared in place, without allocating; other text
+// is lowercased first.
+func containsFold(s, lq string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), lq)
+		}
+	}
+	for i := 0; i+len(lq) <= len(s); i++ {
+		j := 0
+		for ; j < len(lq); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lq[j] {
+				break
+			}
+		}
+		if j == len(lq) {
+			return true
+		}
+	}
+	return false
+}
+
+// errPageFull stops a listing once a page is full.
+var errPageFull = errors.New("rbac: page full")
 
 // UpdateOrganization changes an organization's name, external id and/or
 // metadata. An external id must not be another organization's

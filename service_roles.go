@@ -439,18 +439,27 @@ func (s *Service) CreateOrganizationRole(ctx context.Context, env, org string, i
 // UpdateOrganizationRole changes an organization role's name, description
 // and/or permission set.
 func (s *Service) UpdateOrganizationRole(ctx context.Context, env, org, slug string, u RoleUpdate) (Role, error) {
+	if org == "" {
+		return Role{}, organizationNotFound(org) // "" would be the environment roles' scope
+	}
 	return s.updateRole(ctx, env, org, slug, u)
 }
 
 // AddOrganizationRolePermission adds one permission to an organization
 // role; a role that already has it is left as it is.
 func (s *Service) AddOrganizationRolePermission(ctx context.Context, env, org, slug, permission string) (Role, error) {
+	if org == "" {
+		return Role{}, organizationNotFound(org)
+	}
 	return s.changeRolePermission(ctx, env, org, slug, permission, true)
 }
 
 // RemoveOrganizationRolePermission removes one permission from an
 // organization role; a role without it is left as it is.
 func (s *Service) RemoveOrganizationRolePermission(ctx context.Context, env, org, slug, permission string) (Role, error) {
+	if org == "" {
+		return Role{}, organizationNotFound(org)
+	}
 	return s.changeRolePermission(ctx, env, org, slug, permission, false)
 }
 

@@ -73,9 +73,9 @@ type data struct {
 	byUser    map[userKey]string
 	// ofOrg, ofUser and holders index membership ids by organization, by
 	// user and by role held (roleKey{"", slug} for environment roles).
-	ofOrg   map[string]map[string]struct{}
-	ofUser  map[string]map[string]struct{}
-	holders map[roleKey]map[string]struct{}
+	ofOrg   map[string]*sortedSet
+	ofUser  map[string]*sortedSet
+	holders map[roleKey]*sortedSet
 
 	mappings map[mappingKey]rbac.GroupMapping
 	mapsOf   map[string]map[mappingKey]struct{}
@@ -89,7 +89,7 @@ func newData() *data {
 		orgs: map[string]rbac.Organization{}, orgIDs: &sortedSet{}, byExternal: map[string]string{},
 		ownSettings: map[string]struct{}{}, byDefault: map[string]map[string]struct{}{},
 		members: map[string]rbac.Membership{}, memberIDs: &sortedSet{}, byUser: map[userKey]string{},
-		ofOrg: map[string]map[string]struct{}{}, ofUser: map[string]map[string]struct{}{}, holders: map[roleKey]map[string]struct{}{},
+		ofOrg: map[string]*sortedSet{}, ofUser: map[string]*sortedSet{}, holders: map[roleKey]*sortedSet{},
 		mappings: map[mappingKey]rbac.GroupMapping{}, mapsOf: map[string]map[mappingKey]struct{}{},
 	}
 }
@@ -660,7 +660,7 @@ func (t *tx) DeleteOrganization(ctx context.Context, id string) error {
 	if !ok {
 		return notFound("organization %q", id)
 	}
-	for _, mid := range sortedKeys(t.e.ofOrg[id]) {
+	for _, mid := range t.e.ofOrg[id].ids() {
 		t.deleteMembership(mid)
 	}
 	for _, slug := range sortedKeys(t.e.rolesOf[id]) {
@@ -778,11 +778,11 @@ func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rb
 	case q.Role != "" && (q.OrganizationID != "") == rbac.IsOrganizationRoleSlug(q.Role):
 		// An organization role of one organization, or an environment
 		// role anywhere: the holders index has exactly those.
-		walk = func(f func(string) bool) { eachSorted(t.e.holders[holderKey(q.OrganizationID, q.Role)], q.Range, f) }
+		walk = func(f func(string) bool) { t.e.holders[holderKey(q.OrganizationID, q.Role)].each(q.Range, f) }
 	case q.OrganizationID != "":
-		walk = func(f func(string) bool) { eachSorted(t.e.ofOrg[q.OrganizationID], q.Range, f) }
+		walk = func(f func(string) bool) { t.e.ofOrg[q.OrganizationID].each(q.Range, f) }
 	case q.UserID != "":
-		walk = func(f func(string) bool) { eachSorted(t.e.ofUser[q.UserID], q.Range, f) }
+		walk = func(f func(string) bool) { t.e.ofUser[q.UserID].each(q.Range, f) }
 	default:
 		walk = func(f func(string) bool) { t.e.memberIDs.each(q.Range, f) }
 	}
@@ -817,7 +817,7 @@ func (t *tx) setMembership(m rbac.Membership) {
 	if had {
 		for _, r := range old.Roles {
 			if !slices.Contains(m.Roles, r) {
-				removeFrom(t, t.e.holders, holderKey(old.OrganizationID, r), m.ID)
+				indexRemove(t, t.e.holders, holderKey(old.OrganizationID, r), m.ID)
 			}
 		}
 	}
@@ -825,11 +825,11 @@ func (t *tx) setMembership(m rbac.Membership) {
 	if !had {
 		setAdd(t, t.e.memberIDs, m.ID)
 		put(t, t.e.byUser, userKey{m.OrganizationID, m.UserID}, m.ID)
-		addTo(t, t.e.ofOrg, m.OrganizationID, m.ID)
-		addTo(t, t.e.ofUser, m.UserID, m.ID)
+		indexAdd(t, t.e.ofOrg, m.OrganizationID, m.ID)
+		indexAdd(t, t.e.ofUser, m.UserID, m.ID)
 	}
 	for _, r := range m.Roles {
-		addTo(t, t.e.holders, holderKey(m.OrganizationID, r), m.ID)
+		indexAdd(t, t.e.holders, holderKey(m.OrganizationID, r), m.ID)
 	}
 }
 
@@ -860,10 +860,10 @@ func sortedUniq(s []string) []string {
 func (t *tx) deleteMembership(id string) {
 	m := t.e.members[id]
 	for _, r := range m.Roles {
-		removeFrom(t, t.e.holders, holderKey(m.OrganizationID, r), id)
+		indexRemove(t, t.e.holders, holderKey(m.OrganizationID, r), id)
 	}
-	removeFrom(t, t.e.ofOrg, m.OrganizationID, id)
-	removeFrom(t, t.e.ofUser, m.UserID, id)
+	indexRemove(t, t.e.ofOrg, m.OrganizationID, id)
+	indexRemove(t, t.e.ofUser, m.UserID, id)
 	del(t, t.e.byUser, userKey{m.OrganizationID, m.UserID})
 	del(t, t.e.members, id)
 	setRemove(t, t.e.memberIDs, id)
@@ -887,7 +887,7 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 	if org == "" {
 		return nil
 	}
-	ids := sortedKeys(t.e.holders[holderKey(org, from)])
+	ids := t.e.holders[holderKey(org, from)].ids()
 	for _, id := range ids {
 		m := cloneMembership(t.e.members[id])
 		if m.OrganizationID != org {
@@ -908,7 +908,7 @@ func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Ti
 	if err := t.check(true); err != nil {
 		return err
 	}
-	ids := sortedKeys(t.e.holders[roleKey{"", slug}])
+	ids := t.e.holders[roleKey{"", slug}].ids()
 	for _, id := range ids {
 		m := cloneMembership(t.e.members[id])
 		m.Roles = slices.DeleteFunc(m.Roles, func(s string) bool { return s == slug })

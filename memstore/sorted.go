@@ -71,9 +71,25 @@ func (s *sortedSet) remove(id string) bool {
 	return true
 }
 
+// ids returns the ids in order, as a new slice. A nil set is empty.
+func (s *sortedSet) ids() []string {
+	if s == nil {
+		return nil
+	}
+	out := make([]string, 0, s.n)
+	for _, c := range s.chunks {
+		out = append(out, c...)
+	}
+	return out
+}
+
 // each calls fn with the ids in the range r, in its order, until fn
-// returns false (r.Limit aside: callers count what they keep).
+// returns false (r.Limit aside: callers count what they keep). A nil set
+// is empty.
 func (s *sortedSet) each(r rbac.Range, fn func(string) bool) {
+	if s == nil {
+		return
+	}
 	if !r.Desc {
 		ci, j := 0, 0
 		if r.After != "" && len(s.chunks) > 0 {
@@ -117,27 +133,6 @@ func (s *sortedSet) each(r rbac.Range, fn func(string) bool) {
 	}
 }
 
-// eachSorted calls fn with the keys of set in the range r, in its order,
-// until fn returns false: the listing of a small index set, sorted on the
-// fly.
-func eachSorted(set map[string]struct{}, r rbac.Range, fn func(string) bool) {
-	ids := make([]string, 0, len(set))
-	for id := range set {
-		if r.Contains(id) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	if r.Desc {
-		slices.Reverse(ids)
-	}
-	for _, id := range ids {
-		if !fn(id) {
-			return
-		}
-	}
-}
-
 // setAdd adds id to s, undoably.
 func setAdd(t *tx, s *sortedSet, id string) {
 	if s.add(id) {
@@ -150,4 +145,45 @@ func setRemove(t *tx, s *sortedSet, id string) {
 	if s.remove(id) {
 		t.undo = append(t.undo, func() { s.add(id) })
 	}
+}
+
+// indexAdd adds id to the set of key k of idx, undoably.
+func indexAdd[K comparable](t *tx, idx map[K]*sortedSet, k K, id string) {
+	s := idx[k]
+	if s == nil {
+		s = &sortedSet{}
+		idx[k] = s
+	}
+	if !s.add(id) {
+		return
+	}
+	t.undo = append(t.undo, func() {
+		// Look the set up again: a later indexRemove that emptied it and
+		// was undone has put a new set in its place.
+		s := idx[k]
+		s.remove(id)
+		if s.n == 0 {
+			delete(idx, k)
+		}
+	})
+}
+
+// indexRemove removes id from the set of key k of idx, undoably; an
+// emptied set leaves the index.
+func indexRemove[K comparable](t *tx, idx map[K]*sortedSet, k K, id string) {
+	s := idx[k]
+	if s == nil || !s.remove(id) {
+		return
+	}
+	if s.n == 0 {
+		delete(idx, k)
+	}
+	t.undo = append(t.undo, func() {
+		s := idx[k]
+		if s == nil {
+			s = &sortedSet{}
+			idx[k] = s
+		}
+		s.add(id)
+	})
 }

@@ -40,7 +40,10 @@ func ExampleStore_InTx() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	store := pgstore.New(pool, pgstore.Options{})
+	store, err := pgstore.New(pool, pgstore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -72,7 +75,10 @@ func ExampleStore_Follow() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	store := pgstore.New(pool, pgstore.Options{})
+	store, err := pgstore.New(pool, pgstore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	since := int64(0) // the revision the cache was built at
 	err = store.Follow(ctx, "production", since, func(c rbac.Change) {

@@ -150,7 +150,7 @@ func TestFaultContextCancelled(t *testing.T) {
 func TestUniqueRaceTwoPools(t *testing.T) {
 	ctx := context.Background()
 	a := newStoreOn(t, newPool(t), randomSchema())
-	b := pgstore.New(newPool(t), pgstore.Options{Schema: a.Schema()})
+	b := mustNew(t, newPool(t), pgstore.Options{Schema: a.Schema()})
 	sa, sb := rbac.New(a), rbac.New(b)
 	must[rbac.Environment](t)(sa.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
 
@@ -232,7 +232,7 @@ func TestUniqueRaceTwoPools(t *testing.T) {
 func TestHammerTwoPools(t *testing.T) {
 	ctx := context.Background()
 	a := newStoreOn(t, newPool(t), randomSchema())
-	b := pgstore.New(newPool(t), pgstore.Options{Schema: a.Schema()})
+	b := mustNew(t, newPool(t), pgstore.Options{Schema: a.Schema()})
 	sa, sb := rbac.New(a), rbac.New(b)
 	const env = "prod"
 	must[rbac.Environment](t)(sa.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: env}))

@@ -50,7 +50,7 @@ func next(tb testing.TB, ch <-chan rbac.Change) rbac.Change {
 func TestFeed(t *testing.T) {
 	ctx := context.Background()
 	a := newStoreOn(t, newPool(t), randomSchema())
-	b := pgstore.New(newPool(t), pgstore.Options{Schema: a.Schema()})
+	b := mustNew(t, newPool(t), pgstore.Options{Schema: a.Schema()})
 	svc := rbac.New(a)
 	ch := follow(t, b, "prod", 0)
 
@@ -191,7 +191,7 @@ func TestInTx(t *testing.T) {
 func BenchmarkFeedDelay(b *testing.B) {
 	ctx := context.Background()
 	a := newStoreOn(b, newPool(b), randomSchema())
-	other := pgstore.New(newPool(b), pgstore.Options{Schema: a.Schema()})
+	other := mustNew(b, newPool(b), pgstore.Options{Schema: a.Schema()})
 	svc := rbac.New(a)
 	must[rbac.Environment](b)(svc.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
 	must[rbac.Organization](b)(svc.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "acme"}))

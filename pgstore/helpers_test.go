@@ -11,6 +11,16 @@ import (
 	"github.com/orgroles/rbac/pgstore"
 )
 
+// mustNew returns pgstore.New(pool, opt), failing tb on an error.
+func mustNew(tb testing.TB, pool *pgxpool.Pool, opt pgstore.Options) *pgstore.Store {
+	tb.Helper()
+	s, err := pgstore.New(pool, opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // bulkEnv is the environment seedBulk creates.
 const bulkEnv = "prod"
 

@@ -66,44 +66,44 @@ func migrate(ctx context.Context, tx pgx.Tx, schema string) error {
 	}
 	qs := quoteIdent(schema)
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "rbac migrate "+schema); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+qs); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+qs+`.schema_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	var current int
 	if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM "+qs+".schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	if current > ms[len(ms)-1].version {
-		return fmt.Errorf("pgstore: schema %s is at version %d, newer than this package's %d", schema, current, ms[len(ms)-1].version)
+		return fmt.Errorf("the schema is at version %d, newer than this package's %d", current, ms[len(ms)-1].version)
 	}
 	var path string
 	if err := tx.QueryRow(ctx, "SELECT current_setting('search_path')").Scan(&path); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", qs); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	for _, m := range ms {
 		if m.version <= current {
 			continue
 		}
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("pgstore: migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO "+qs+".schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-			return fmt.Errorf("pgstore: migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", path); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return err
 	}
 	return nil
 }

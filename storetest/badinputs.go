@@ -1,8 +1,13 @@
 package storetest
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/orgroles/rbac"
 )
@@ -26,18 +31,34 @@ var codeSentinels = map[string]error{
 	rbac.CodeEnvironmentExists:            rbac.ErrEnvironmentExists,
 	rbac.CodeOrganizationExists:           rbac.ErrOrganizationExists,
 	rbac.CodeGroupMappingConflict:         rbac.ErrGroupMappingConflict,
+	rbac.CodeExternalIDAlreadyUsed:        rbac.ErrExternalIDAlreadyUsed,
 }
 
-// testBadInputs calls every write with bad inputs, one at a time, and
-// checks the exact typed error (kind, code, and field for invalid input,
-// rules 2.5, 12.1) and that nothing changed (rule 12.2).
+// badCase is one bad input: a call and the error it must fail with.
+type badCase struct {
+	name string
+	call func() error
+	want *expErr
+}
+
+// testBadInputs calls every write, and the listings, with bad inputs, one
+// at a time, and checks the exact typed error (kind, code, and field and
+// rule for invalid input; rules 2.5–2.7, 12.1, 19.1) and that nothing
+// changed, revision included (rule 12.2). The first cases are written by
+// hand, one per rule; the rest are generated, every odd value of
+// oddvalues.go in every field of every write.
 func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
-	f := newFixture(t, newStore)
+	t.Run("KeptAsGiven", func(t *testing.T) { testKeptAsGiven(t, newStore) })
+	t.Run("Reads", func(t *testing.T) { testOddReads(t, newStore) })
+	watch := &watchStore{}
+	f := newFixture(t, func(t *testing.T) rbac.Store { watch.Store = newStore(t); return watch })
 	f.standard("prod")
 	ctx, s := f.ctx, f.s
 	ok(s.CreatePermission(ctx, "prod", rbac.PermissionInput{Slug: "audit", Name: "Audit", System: true}))(f)
 	ok(s.CreateOrganizationRole(ctx, "prod", "acme", rbac.RoleInput{Slug: "billing", Name: "Billing"}))(f)
 	ok(s.CreateOrganizationRole(ctx, "prod", "globex", rbac.RoleInput{Slug: "ops", Name: "Ops"}))(f)
+	ok(s.UpdateOrganization(ctx, "prod", "globex", rbac.OrganizationUpdate{ExternalID: rbac.Ptr("ext-globex"),
+		Metadata: &map[string]string{"plan": "pro"}}))(f)
 	active := f.member("prod", "acme", "u1", "org-billing")
 	pending := ok(s.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "u2", Status: rbac.StatusPending}))(f)
 	ok(s.CreateGroupMapping(ctx, "prod", "acme", rbac.GroupMappingInput{Source: rbac.GroupSourceSSO, GroupID: "g1", Role: "viewer"}))(f)
@@ -49,12 +70,7 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	mem := func(org, user string, roles ...string) rbac.MembershipInput {
 		return rbac.MembershipInput{OrganizationID: org, UserID: user, Roles: roles}
 	}
-	type call = func() error
-	for _, c := range []struct {
-		name string
-		call call
-		want *expErr
-	}{
+	cases := []badCase{
 		// Environments.
 		{"CreateEnvironment/empty id", func() error { return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{})) }, errInvalid("id")},
 		{"CreateEnvironment/upper case id", func() error { return second(s.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "Prod"})) }, errInvalid("id")},
@@ -282,21 +298,166 @@ func testBadInputs(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		{"SyncGroups/missing organization", func() error {
 			return second(s.SyncGroups(ctx, "prod", rbac.SyncInput{OrganizationID: "ghost", UserID: "u1", Source: rbac.GroupSourceSSO}))
 		}, notFound(rbac.CodeOrganizationNotFound)},
-	} {
+
+		// External ids and metadata (1.2, 2.6).
+		{"CreateOrganization/external id taken", func() error {
+			return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "x", ExternalID: "ext-globex"}))
+		}, errExternalIDUsed()},
+		{"UpdateOrganization/external id of another", func() error {
+			return second(s.UpdateOrganization(ctx, "prod", "acme", rbac.OrganizationUpdate{ExternalID: rbac.Ptr("ext-globex")}))
+		}, errExternalIDUsed()},
+		{"UpdateOrganization/empty name", func() error {
+			return second(s.UpdateOrganization(ctx, "prod", "acme", rbac.OrganizationUpdate{Name: rbac.Ptr("")}))
+		}, errInvalid("name")},
+		{"UpdateOrganization/missing", func() error {
+			return second(s.UpdateOrganization(ctx, "prod", "ghost", rbac.OrganizationUpdate{Name: rbac.Ptr("N")}))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"CreateOrganization/51 metadata keys", func() error {
+			return second(s.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "x", Metadata: manyKeys(rbac.MaxMetadataKeys + 1)}))
+		}, errInvalid("metadata")},
+		{"UpdateOrganization/51 metadata keys", func() error {
+			md := manyKeys(rbac.MaxMetadataKeys + 1)
+			return second(s.UpdateOrganization(ctx, "prod", "acme", rbac.OrganizationUpdate{Metadata: &md}))
+		}, errInvalid("metadata")},
+		{"GetOrganizationByExternalID/missing", func() error { return second(s.GetOrganizationByExternalID(ctx, "prod", "ext-ghost")) },
+			notFound(rbac.CodeOrganizationNotFound)},
+
+		// The one-permission role changes (3.4).
+		{"AddRolePermission/missing role", func() error { return second(s.AddRolePermission(ctx, "prod", "ghost", "read")) }, notFound(rbac.CodeRoleNotFound)},
+		{"AddRolePermission/organization role", func() error { return second(s.AddRolePermission(ctx, "prod", "org-billing", "read")) },
+			notFound(rbac.CodeRoleNotFound)},
+		{"AddRolePermission/missing permission", func() error { return second(s.AddRolePermission(ctx, "prod", "admin", "ghost")) },
+			notFound(rbac.CodePermissionNotFound)},
+		{"RemoveRolePermission/missing permission", func() error { return second(s.RemoveRolePermission(ctx, "prod", "admin", "ghost")) },
+			notFound(rbac.CodePermissionNotFound)},
+		{"AddOrganizationRolePermission/role of another organization", func() error {
+			return second(s.AddOrganizationRolePermission(ctx, "prod", "acme", "org-ops", "read"))
+		}, notFound(rbac.CodeRoleNotFound)},
+		{"AddOrganizationRolePermission/environment role", func() error {
+			return second(s.AddOrganizationRolePermission(ctx, "prod", "acme", "admin", "read"))
+		}, notFound(rbac.CodeRoleNotFound)},
+		// An organization role call without an organization does not
+		// reach the environment roles.
+		{"UpdateOrganizationRole/no organization", func() error {
+			return second(s.UpdateOrganizationRole(ctx, "prod", "", "viewer", rbac.RoleUpdate{Name: rbac.Ptr("N")}))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"AddOrganizationRolePermission/no organization", func() error {
+			return second(s.AddOrganizationRolePermission(ctx, "prod", "", "viewer", "read"))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"RemoveOrganizationRolePermission/no organization", func() error {
+			return second(s.RemoveOrganizationRolePermission(ctx, "prod", "", "admin", "read"))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+		{"RemoveOrganizationRolePermission/missing organization", func() error {
+			return second(s.RemoveOrganizationRolePermission(ctx, "prod", "ghost", "org-billing", "read"))
+		}, notFound(rbac.CodeOrganizationNotFound)},
+
+		// Environments (9.6).
+		{"DeleteEnvironment/missing", func() error { return s.DeleteEnvironment(ctx, "qa") }, notFound(rbac.CodeEnvironmentNotFound)},
+
+		// Deletion options that do not apply (9.7).
+		{"DeleteRole/reassignment target", func() error {
+			return second(s.DeleteRole(ctx, "prod", "viewer", rbac.DeleteOptions{ReassignTo: "admin"}))
+		}, errInvalid("reassign_to")},
+		{"DeleteOrganizationRole/replacement default", func() error {
+			return second(s.DeleteOrganizationRole(ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReplacementDefault: "admin"}))
+		}, errInvalid("replacement_default")},
+		{"DeletePermission/replacement default", func() error {
+			return second(s.DeletePermission(ctx, "prod", "write", rbac.DeleteOptions{ReplacementDefault: "admin"}))
+		}, errInvalid("replacement_default")},
+		{"DeletePermission/reassignment target", func() error {
+			return second(s.DeletePermission(ctx, "prod", "write", rbac.DeleteOptions{ReassignTo: "admin"}))
+		}, errInvalid("reassign_to")},
+		{"DeleteOrganization/replacement default", func() error {
+			return second(s.DeleteOrganization(ctx, "prod", "globex", rbac.DeleteOptions{ReplacementDefault: "admin", DryRun: true}))
+		}, errInvalid("replacement_default")},
+		{"DeleteOrganization/reassignment target", func() error {
+			return second(s.DeleteOrganization(ctx, "prod", "globex", rbac.DeleteOptions{ReassignTo: "admin"}))
+		}, errInvalid("reassign_to")},
+
+		// Paging (19.1).
+		{"ListRoles/cursor not of the listing", func() error {
+			return second(s.ListRoles(ctx, "prod", rbac.ListOptions{After: "role_00000000000000000000000000"}))
+		}, errInvalid("after")},
+		{"ListOrganizationRoles/cursor of another organization", func() error {
+			r := ok(s.GetOrganizationRole(ctx, "prod", "globex", "org-ops"))(f)
+			return second(s.ListOrganizationRoles(ctx, "prod", "acme", rbac.ListOptions{Before: r.ID}))
+		}, errInvalid("before")},
+	}
+	cases = append(cases, generatedBadInputs(f, active.ID, pending.ID)...)
+	if len(cases) < 500 {
+		t.Fatalf("only %d bad inputs", len(cases))
+	}
+	if testing.Verbose() {
+		t.Logf("%d bad inputs", len(cases))
+	}
+	before := f.dump()
+	stored := f.storeState("prod")
+	n := 0
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := &fixture{t: t, ctx: ctx, s: s}
-			before := f.dump()
+			watch.updates.Store(0)
+			watch.views.Store(0)
 			err := c.call()
+			updates, views := watch.updates.Load(), watch.views.Load()
+			// Rule 2.7: ids and text that break rule 2.6 are refused
+			// before the store is touched.
+			if c.want.Kind == rbac.KindInvalid && c.want.Code == rbac.CodeInvalid && syntaxFields[c.want.Field] && updates+views > 0 {
+				t.Errorf("an invalid %s reached the store: %d read-write and %d read-only transactions (rule 2.7)", c.want.Field, updates, views)
+			}
+			// Only a read-write transaction can change the state: read it
+			// all again after every call that ran one (and now and then
+			// after one that did not).
+			if n++; updates > 0 || n%16 == 0 {
+				f := &fixture{t: t, ctx: ctx, s: s}
+				after := f.dump()
+				if diff := cmp.Diff(before, after, cmpopts.EquateEmpty()); diff != "" {
+					before = after // so that the next cases are judged on their own
+					t.Errorf("changed the state (rule 12.2) (-before +after):\n%s", diff)
+				}
+			}
 			if err == nil {
 				t.Fatalf("succeeded; want %s", c.want)
 			}
 			if msg := matchErr(err, c.want); msg != "" {
 				t.Fatal(msg)
 			}
-			if rbac.HTTPStatus(err) < 400 || rbac.HTTPStatus(err) >= 500 {
-				t.Fatalf("HTTPStatus(%v) = %d; want a 4xx", err, rbac.HTTPStatus(err))
+			if st := rbac.HTTPStatus(err); st < 400 || st >= 500 {
+				t.Fatalf("HTTPStatus(%v) = %d; want a 4xx", err, st)
 			}
-			f.unchanged(before, c.name)
 		})
 	}
+	// What the Store holds, indexes included, is as it was.
+	if diff := cmp.Diff(stored, f.storeState("prod"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("the bad inputs changed what the store holds (-before +after):\n%s", diff)
+	}
+}
+
+// syntaxFields are the fields of ids and text (rule 2.6).
+var syntaxFields = map[string]bool{"id": true, "user_id": true, "organization_id": true, "group_id": true,
+	"external_id": true, "name": true, "description": true, "metadata": true}
+
+// watchStore counts the transactions run on the Store it wraps.
+type watchStore struct {
+	rbac.Store
+	updates, views atomic.Int64
+}
+
+func (w *watchStore) Update(ctx context.Context, env string, fn func(rbac.Tx) error) error {
+	w.updates.Add(1)
+	return w.Store.Update(ctx, env, fn)
+}
+
+func (w *watchStore) View(ctx context.Context, env string, fn func(rbac.Tx) error) error {
+	w.views.Add(1)
+	return w.Store.View(ctx, env, fn)
+}
+
+// storeState reads env from the Store itself, in one transaction.
+func (f *fixture) storeState(env string) storeState {
+	f.t.Helper()
+	st, err := readStore(f.ctx, f.s.Store(), env, nil, nil, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return st
 }

@@ -29,7 +29,22 @@ var (
 	badNames    = []string{"", "   ", strings.Repeat("y", 49)}
 	descPool    = []string{"", "d", strings.Repeat("z", 150)}
 	badDescs    = []string{strings.Repeat("z", 151)}
+	orgNamePool = []string{"Acme Inc.", "Ünïcode", "   ", "No\u00a0break", strings.Repeat("é", rbac.MaxOrganizationNameLen)}
+	badOrgNames = []string{strings.Repeat("n", rbac.MaxOrganizationNameLen+1), "tab\tname"}
+	extPool     = []string{"ext-1", "ext-2", "crm:42"}
+	badExts     = []string{"bad ext", "nb\u00a0sp", strings.Repeat("e", rbac.MaxIDLen+1)}
+	metaPool    = []map[string]string{nil, {"plan": "pro"}, {"plan": "free", "region": "eu-west"}, {"note": "  spaced  ", "ünï": "cödé"}}
+	badMetas    = []map[string]string{{"": "v"}, {strings.Repeat("k", rbac.MaxMetadataKeyLen+1): "v"},
+		{"k": strings.Repeat("v", rbac.MaxMetadataValueLen+1)}, {"k": "nul\x00"}, manyKeys(rbac.MaxMetadataKeys + 1)}
 )
+
+func manyKeys(n int) map[string]string {
+	md := map[string]string{}
+	for i := range n {
+		md[fmt.Sprintf("k%d", i)] = "v"
+	}
+	return md
+}
 
 // cmpState compares states with the model: revisions are not modelled.
 var cmpState = []cmp.Option{cmpopts.EquateEmpty(), cmpopts.IgnoreFields(envObs{}, "Revision")}
@@ -51,6 +66,7 @@ type machine struct {
 	m     *model
 	revs  map[string]int64
 	stats map[string]*[2]int // per operation: calls that succeeded, that failed
+	noops map[string]int     // per operation: successful calls that changed nothing
 	// events collects what the Service commits during one call (the
 	// machine makes one call at a time).
 	events []rbac.Event
@@ -59,14 +75,18 @@ type machine struct {
 	// it alone: the full comparison with the model shows that the others
 	// did not change.
 	env string
+	// revBefore and revAfter are env's revision before and after the last
+	// call (0 while it does not exist).
+	revBefore, revAfter int64
 }
 
 func testStateMachine(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 	stats := map[string]*[2]int{}
+	noops := map[string]int{}
 	defer func() {
 		if testing.Verbose() {
 			for _, op := range sortedKeys(stats) {
-				t.Logf("%-30s %6d succeeded %6d failed", op, stats[op][0], stats[op][1])
+				t.Logf("%-30s %6d succeeded (%d changing nothing) %6d failed", op, stats[op][0], noops[op], stats[op][1])
 			}
 		}
 	}()
@@ -80,6 +100,7 @@ func testStateMachine(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 			m:     newModel(),
 			revs:  map[string]int64{},
 			stats: stats,
+			noops: noops,
 		}
 		sm.svc.OnCommit(func(c rbac.Commit) { sm.events = append(sm.events, c.Events...) })
 		for _, id := range envPool[:2] {
@@ -125,35 +146,43 @@ func seedBytes(seed uint64) [32]byte {
 
 func (sm *machine) actions() map[string]func(*rapid.T) {
 	return map[string]func(*rapid.T){
-		"":                             sm.check,
-		"CreateEnvironment":            sm.createEnvironment,
-		"SetDefaultRole":               sm.setDefaultRole,
-		"SetPriorityOrder":             sm.setPriorityOrder,
-		"SetMultipleRoles":             sm.setMultipleRoles,
-		"CreatePermission":             sm.createPermission,
-		"UpdatePermission":             sm.updatePermission,
-		"DeletePermission":             sm.deletePermission,
-		"CreateRole":                   sm.createRole,
-		"UpdateRole":                   sm.updateRole,
-		"DeleteRole":                   sm.deleteRole,
-		"CreateOrganization":           sm.createOrganization,
-		"DeleteOrganization":           sm.deleteOrganization,
-		"SetOrganizationDefaultRole":   sm.setOrgDefault,
-		"SetOrganizationPriorityOrder": sm.setOrgOrder,
-		"ResolveRole":                  sm.resolveRole,
-		"CreateOrganizationRole":       sm.createOrgRole,
-		"UpdateOrganizationRole":       sm.updateOrgRole,
-		"DeleteOrganizationRole":       sm.deleteOrgRole,
-		"CreateMembership":             sm.createMembership,
-		"UpdateMembershipRoles":        sm.updateMembershipRoles,
-		"DeactivateMembership":         sm.deactivate,
-		"ReactivateMembership":         sm.reactivate,
-		"AcceptMembership":             sm.accept,
-		"DeleteMembership":             sm.deleteMembership,
-		"CreateGroupMapping":           sm.createMapping,
-		"DeleteGroupMapping":           sm.deleteMapping,
-		"SyncGroups":                   sm.syncGroups,
-		"Reads":                        sm.reads,
+		"":                                 sm.check,
+		"CreateEnvironment":                sm.createEnvironment,
+		"SetDefaultRole":                   sm.setDefaultRole,
+		"SetPriorityOrder":                 sm.setPriorityOrder,
+		"SetMultipleRoles":                 sm.setMultipleRoles,
+		"CreatePermission":                 sm.createPermission,
+		"UpdatePermission":                 sm.updatePermission,
+		"DeletePermission":                 sm.deletePermission,
+		"CreateRole":                       sm.createRole,
+		"UpdateRole":                       sm.updateRole,
+		"DeleteRole":                       sm.deleteRole,
+		"CreateOrganization":               sm.createOrganization,
+		"DeleteOrganization":               sm.deleteOrganization,
+		"SetOrganizationDefaultRole":       sm.setOrgDefault,
+		"SetOrganizationPriorityOrder":     sm.setOrgOrder,
+		"ResolveRole":                      sm.resolveRole,
+		"CreateOrganizationRole":           sm.createOrgRole,
+		"UpdateOrganizationRole":           sm.updateOrgRole,
+		"DeleteOrganizationRole":           sm.deleteOrgRole,
+		"CreateMembership":                 sm.createMembership,
+		"UpdateMembershipRoles":            sm.updateMembershipRoles,
+		"DeactivateMembership":             sm.deactivate,
+		"ReactivateMembership":             sm.reactivate,
+		"AcceptMembership":                 sm.accept,
+		"DeleteMembership":                 sm.deleteMembership,
+		"CreateGroupMapping":               sm.createMapping,
+		"DeleteGroupMapping":               sm.deleteMapping,
+		"SyncGroups":                       sm.syncGroups,
+		"Reads":                            sm.reads,
+		"UpdateOrganization":               sm.updateOrganization,
+		"DeleteEnvironment":                sm.deleteEnvironment,
+		"AddRolePermission":                sm.rolePermission(false, true),
+		"RemoveRolePermission":             sm.rolePermission(false, false),
+		"AddOrganizationRolePermission":    sm.rolePermission(true, true),
+		"RemoveOrganizationRolePermission": sm.rolePermission(true, false),
+		"Paging":                           sm.paging,
+		"ListMemberships":                  sm.listMemberships,
 	}
 }
 
@@ -279,18 +308,61 @@ func (sm *machine) drawPerm(t *rapid.T, env string) string {
 func drawName(t *rapid.T) string { return pick(t, "name", 95, namePool, badNames) }
 func drawDesc(t *rapid.T) string { return pick(t, "description", 97, descPool, badDescs) }
 
-func drawOptName(t *rapid.T) *string {
-	if rapid.Bool().Draw(t, "set name") {
-		return rbac.Ptr(drawName(t))
+// drawOptName draws the name of a partial update: none, the current one
+// cur (an update that changes nothing, rule 12.3) or another.
+func drawOptName(t *rapid.T, cur string) *string {
+	switch rapid.IntRange(0, 3).Draw(t, "set name") {
+	case 0, 1:
+		return nil
+	case 2:
+		return &cur
 	}
-	return nil
+	return rbac.Ptr(drawName(t))
 }
 
-func drawOptDesc(t *rapid.T) *string {
-	if rapid.Bool().Draw(t, "set description") {
-		return rbac.Ptr(drawDesc(t))
+// drawOptDesc draws the description of a partial update, as drawOptName.
+func drawOptDesc(t *rapid.T, cur string) *string {
+	switch rapid.IntRange(0, 3).Draw(t, "set description") {
+	case 0, 1:
+		return nil
+	case 2:
+		return &cur
 	}
-	return nil
+	return rbac.Ptr(drawDesc(t))
+}
+
+// drawOptPerms draws the permissions of a partial role update: none, the
+// current ones (in another order) or others.
+func (sm *machine) drawOptPerms(t *rapid.T, env string, cur []string) *[]string {
+	switch rapid.IntRange(0, 3).Draw(t, "set permissions") {
+	case 0, 1:
+		return nil
+	case 2:
+		p := rapid.Permutation(cur).Draw(t, "same permissions")
+		return &p
+	}
+	p := sm.drawPerms(t, env)
+	return &p
+}
+
+// current returns the role slug of the scope org ("" for environment
+// roles) in the model, or a zero role.
+func (sm *machine) current(env, org, slug string) mRole {
+	e, ok := sm.m.Envs[env]
+	if !ok {
+		return mRole{}
+	}
+	roles := e.Roles
+	if org != "" {
+		if e.Orgs[org] == nil {
+			return mRole{}
+		}
+		roles = e.Orgs[org].Roles
+	}
+	if r, ok := roles[slug]; ok {
+		return *r
+	}
+	return mRole{}
 }
 
 func (sm *machine) drawMembership(t *rapid.T, env string) string {
@@ -333,10 +405,26 @@ func drawOrder(t *rapid.T, roles []string) []string {
 
 func drawDry(t *rapid.T) bool { return rapid.IntRange(0, 3).Draw(t, "dry run") == 0 }
 
+// drawStrayOptions draws, now and then, deletion options that a deletion
+// may not be given (rule 9.7): a replacement default, a reassignment
+// target or both. The deletions that take one of them overwrite it.
+func (sm *machine) drawStrayOptions(t *rapid.T, env, org string) rbac.DeleteOptions {
+	var opt rbac.DeleteOptions
+	switch rapid.IntRange(0, 11).Draw(t, "stray options") {
+	case 0:
+		opt.ReplacementDefault = sm.drawRole(t, env, org)
+	case 1:
+		opt.ReassignTo = sm.drawRole(t, env, org)
+	case 2:
+		opt.ReplacementDefault, opt.ReassignTo = sm.drawRole(t, env, org), sm.drawRole(t, env, org)
+	}
+	return opt
+}
+
 // ---- running and checking one call ----
 
 func (sm *machine) dump(t *rapid.T) observed {
-	st, err := Dump(sm.ctx, sm.svc)
+	st, err := dumpAll(sm.ctx, sm.svc)
 	if err != nil {
 		t.Fatalf("reading the state: %v", err)
 	}
@@ -379,8 +467,10 @@ func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func
 	if w != nil || keep {
 		before = sm.dumpEnv(t)
 	}
+	sm.revBefore = sm.revision(t, sm.env)
 	sm.events = nil
 	err := call()
+	sm.revAfter = sm.revision(t, sm.env)
 	sm.checkEvents(t, op, err == nil && !keep)
 	name, _, _ := strings.Cut(op, "(")
 	if sm.stats[name] == nil {
@@ -419,29 +509,75 @@ func (sm *machine) expect(t *rapid.T, op string, w *expErr, keep bool, call func
 	return err == nil
 }
 
+// revision returns the revision of environment env, 0 when it does not
+// exist.
+func (sm *machine) revision(t *rapid.T, env string) int64 {
+	e, err := sm.svc.GetEnvironment(sm.ctx, env)
+	if isCode(err, rbac.KindNotFound, rbac.CodeEnvironmentNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatalf("GetEnvironment(%q): %v", env, err)
+	}
+	return e.Revision
+}
+
 // checkEvents checks the events of the last call (rule 13.1): none for a
-// failed call or a dry run (12.2, 9.5); else all of one environment, at its
-// current revision.
+// failed call or a dry run (12.2, 9.5), which leave the revision as it
+// was; else all of the call's environment, at the revision it committed
+// (the one after the revision it read, for a deleted environment).
 func (sm *machine) checkEvents(t *rapid.T, op string, committed bool) {
 	if !committed {
 		if len(sm.events) > 0 {
 			t.Fatalf("%s failed or was a dry run but emitted %+v", op, sm.events)
 		}
+		if sm.revAfter != sm.revBefore {
+			t.Fatalf("%s failed or was a dry run but moved the revision of %s from %d to %d (rules 12.2, 9.5)", op, sm.env, sm.revBefore, sm.revAfter)
+		}
 		return
 	}
-	if len(sm.events) == 0 {
-		return // a no-op write
-	}
-	env := sm.events[0].EnvironmentID
-	rec, err := sm.svc.GetEnvironment(sm.ctx, env)
-	if err != nil {
-		t.Fatalf("%s: GetEnvironment(%q) after events: %v", op, env, err)
+	want := sm.revAfter
+	if _, existed := sm.m.Envs[sm.env]; existed && want == 0 {
+		want = sm.revBefore + 1 // the environment was deleted
 	}
 	for _, e := range sm.events {
-		if e.EnvironmentID != env || e.Revision != rec.Revision || e.Type == "" {
-			t.Fatalf("%s: event %+v; want environment %s at revision %d (rule 13.1)", op, e, env, rec.Revision)
+		if e.EnvironmentID != sm.env || e.Revision != want || e.Type == "" {
+			t.Fatalf("%s: event %+v; want environment %s at revision %d (rules 13.1, 13.2)", op, e, sm.env, want)
 		}
 	}
+}
+
+// commit takes next, the model after a call that succeeded, as the model
+// and checks what the call committed against what the model says it
+// changed: a write that changed nothing commits nothing, no event and no
+// new revision (rule 12.3); one that changed something commits exactly one
+// revision, with its events (rules 13.1, 13.2).
+func (sm *machine) commit(t *rapid.T, op string, next *model) {
+	env := sm.env
+	before, existed := sm.m.envState(env)
+	after, exists := next.envState(env)
+	switch {
+	case existed && !exists:
+		if len(sm.events) != 1 || sm.events[0].Type != rbac.EventEnvironmentDeleted {
+			t.Fatalf("%s deleted the environment with events %+v; want one %s", op, sm.events, rbac.EventEnvironmentDeleted)
+		}
+		if sm.revAfter != 0 {
+			t.Fatalf("%s: environment %s still has revision %d", op, env, sm.revAfter)
+		}
+		delete(sm.revs, env) // a new environment of that id starts again
+	case !reflect.DeepEqual(before, after) || !existed:
+		if sm.revAfter != sm.revBefore+1 || len(sm.events) == 0 {
+			t.Fatalf("%s changed the state, but moved the revision of %s from %d to %d with %d events; want one revision (rule 13.2)",
+				op, env, sm.revBefore, sm.revAfter, len(sm.events))
+		}
+	default:
+		if sm.revAfter != sm.revBefore || len(sm.events) > 0 {
+			t.Fatalf("%s changed nothing, but moved the revision of %s from %d to %d and emitted %+v (rule 12.3)",
+				op, env, sm.revBefore, sm.revAfter, sm.events)
+		}
+		sm.noops[strings.SplitN(op, "(", 2)[0]]++
+	}
+	sm.m = next
 }
 
 // countEvents counts the events of the last call of type typ.
@@ -483,6 +619,9 @@ func matchErr(err error, w *expErr) string {
 	}
 	if w.Field != "" && e.Field != w.Field {
 		return fmt.Sprintf("error %v names field %q; want %s", err, e.Field, w)
+	}
+	if e.Kind == rbac.KindInvalid && (e.Field == "" || e.Rule == "") {
+		return fmt.Sprintf("error %v names field %q and rule %q; an invalid error names both (rule 2.5)", err, e.Field, e.Rule)
 	}
 	if w.Kind == rbac.KindReplacementRequired {
 		if diff := cmp.Diff(w.Orgs, e.Organizations, cmpopts.EquateEmpty()); diff != "" || e.EnvironmentDefault != w.EnvDefault {
@@ -566,7 +705,7 @@ func (sm *machine) createEnvironment(t *rapid.T) {
 		if got.ID != id || got.DefaultRole != "member" || !slices.Equal(got.PriorityOrder, []string{"member"}) || got.MultipleRoles {
 			t.Fatalf("%s = %+v; want default member, order [member], multiple roles off (rule 4.1)", op, got)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -584,7 +723,7 @@ func (sm *machine) setDefaultRole(t *rapid.T) {
 		if got.DefaultRole != slug {
 			t.Fatalf("%s returned default %q", op, got.DefaultRole)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -606,7 +745,7 @@ func (sm *machine) setPriorityOrder(t *rapid.T) {
 		if !slices.Equal(got.PriorityOrder, order) {
 			t.Fatalf("%s returned order %q", op, got.PriorityOrder)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -624,7 +763,7 @@ func (sm *machine) setMultipleRoles(t *rapid.T) {
 		if got.MultipleRoles != on {
 			t.Fatalf("%s returned %v", op, got.MultipleRoles)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -637,24 +776,31 @@ func (sm *machine) createPermission(t *rapid.T) {
 		System:      rapid.IntRange(0, 4).Draw(t, "system") == 0,
 	}
 	c := sm.m.clone()
-	w := c.createPermission(env, in)
+	w := c.createPermission(env, in, "")
 	op := fmt.Sprintf("CreatePermission(%s, %+v)", env, in)
 	var got rbac.Permission
 	if sm.expect(t, op, w, false, func() (err error) {
 		got, err = sm.svc.CreatePermission(sm.ctx, env, in)
 		return err
 	}) {
-		if got.Slug != in.Slug || got.Name != in.Name || got.Description != in.Description || got.System != in.System || got.ID == "" {
+		if got.Slug != in.Slug || got.Name != in.Name || got.Description != in.Description || got.System != in.System ||
+			!strings.HasPrefix(got.ID, "perm_") {
 			t.Fatalf("%s = %+v", op, got)
 		}
-		sm.m = c
+		c = sm.m.clone()
+		c.createPermission(env, in, got.ID)
+		sm.commit(t, op, c)
 	}
 }
 
 func (sm *machine) updatePermission(t *rapid.T) {
 	env := sm.drawEnv(t)
 	slug := sm.drawPerm(t, env)
-	u := rbac.PermissionUpdate{Name: drawOptName(t), Description: drawOptDesc(t)}
+	var cur mPerm
+	if e, ok := sm.m.Envs[env]; ok && e.Perms[slug] != nil {
+		cur = *e.Perms[slug]
+	}
+	u := rbac.PermissionUpdate{Name: drawOptName(t, cur.Name), Description: drawOptDesc(t, cur.Description)}
 	c := sm.m.clone()
 	w := c.updatePermission(env, slug, u)
 	op := fmt.Sprintf("UpdatePermission(%s, %q, %v, %v)", env, slug, deref(u.Name), deref(u.Description))
@@ -667,7 +813,7 @@ func (sm *machine) updatePermission(t *rapid.T) {
 		if got.Slug != slug || got.Name != p.Name || got.Description != p.Description {
 			t.Fatalf("%s = %+v; want %+v (rule 2.4)", op, got, p)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -681,18 +827,20 @@ func deref(p *string) string {
 func (sm *machine) deletePermission(t *rapid.T) {
 	env := sm.drawEnv(t)
 	slug := sm.drawPerm(t, env)
-	dry := drawDry(t)
+	opt := sm.drawStrayOptions(t, env, "")
+	opt.DryRun = drawDry(t)
+	dry := opt.DryRun
 	c := sm.m.clone()
-	want, w := c.deletePermission(env, slug)
-	op := fmt.Sprintf("DeletePermission(%s, %q, dry %v)", env, slug, dry)
+	want, w := c.deletePermission(env, slug, opt)
+	op := fmt.Sprintf("DeletePermission(%s, %q, %+v)", env, slug, opt)
 	var got rbac.DeletionPlan
 	if sm.expect(t, op, w, dry, func() (err error) {
-		got, err = sm.svc.DeletePermission(sm.ctx, env, slug, rbac.DeleteOptions{DryRun: dry})
+		got, err = sm.svc.DeletePermission(sm.ctx, env, slug, opt)
 		return err
 	}) {
 		sm.checkPlan(t, op, want, got, dry)
 		if !dry {
-			sm.m = c
+			sm.commit(t, op, c)
 		}
 	}
 }
@@ -717,18 +865,16 @@ func (sm *machine) createRole(t *rapid.T) {
 		if diff := cmp.Diff(want, roleState(got), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("%s returned (-model +got):\n%s", op, diff)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
 func (sm *machine) updateRole(t *rapid.T) {
 	env := sm.drawEnv(t)
 	slug := sm.drawEnvRole(t, env)
-	u := rbac.RoleUpdate{Name: drawOptName(t), Description: drawOptDesc(t)}
-	if rapid.Bool().Draw(t, "set permissions") {
-		p := sm.drawPerms(t, env)
-		u.Permissions = &p
-	}
+	cur := sm.current(env, "", slug)
+	u := rbac.RoleUpdate{Name: drawOptName(t, cur.Name), Description: drawOptDesc(t, cur.Description),
+		Permissions: sm.drawOptPerms(t, env, cur.Perms)}
 	c := sm.m.clone()
 	w := c.updateRole(env, "", slug, u)
 	op := fmt.Sprintf("UpdateRole(%s, %q, %+v)", env, slug, u)
@@ -741,7 +887,7 @@ func (sm *machine) updateRole(t *rapid.T) {
 		if got.Slug != slug || got.Name != r.Name || got.Description != r.Description || !slices.Equal(got.Permissions, r.Perms) {
 			t.Fatalf("%s = %+v; want %+v", op, got, r)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -756,18 +902,20 @@ func (sm *machine) deleteRole(t *rapid.T) {
 		}
 		repl = pick(t, "replacement", 85, others, sm.foreignRoles())
 	}
-	dry := drawDry(t)
+	opt := sm.drawStrayOptions(t, env, "")
+	opt.ReplacementDefault, opt.DryRun = repl, drawDry(t)
+	dry := opt.DryRun
 	c := sm.m.clone()
-	want, w := c.deleteRole(env, slug, repl)
-	op := fmt.Sprintf("DeleteRole(%s, %q, replacement %q, dry %v)", env, slug, repl, dry)
+	want, w := c.deleteRole(env, slug, opt)
+	op := fmt.Sprintf("DeleteRole(%s, %q, %+v)", env, slug, opt)
 	var got rbac.DeletionPlan
 	if sm.expect(t, op, w, dry, func() (err error) {
-		got, err = sm.svc.DeleteRole(sm.ctx, env, slug, rbac.DeleteOptions{ReplacementDefault: repl, DryRun: dry})
+		got, err = sm.svc.DeleteRole(sm.ctx, env, slug, opt)
 		return err
 	}) {
 		sm.checkPlan(t, op, want, got, dry)
 		if !dry {
-			sm.m = c
+			sm.commit(t, op, c)
 		}
 	}
 }
@@ -776,8 +924,12 @@ func (sm *machine) createOrganization(t *rapid.T) {
 	env := sm.drawEnv(t)
 	in := rbac.OrganizationInput{
 		ID:   pick(t, "id", 85, append(slices.Clone(orgPool), ""), []string{"bad id", "tab\tid", strings.Repeat("o", rbac.MaxIDLen+1)}),
-		Name: pick(t, "org name", 90, []string{"", "Acme Inc.", "Ünïcode"}, []string{strings.Repeat("n", 256)}),
+		Name: pick(t, "org name", 90, append([]string{""}, orgNamePool...), badOrgNames),
 	}
+	if rapid.Bool().Draw(t, "external id?") {
+		in.ExternalID = pick(t, "external id", 90, extPool, badExts)
+	}
+	in.Metadata = drawMetadata(t)
 	c := sm.m.clone()
 	w := c.createOrganization(env, in, "")
 	op := fmt.Sprintf("CreateOrganization(%s, %+v)", env, in)
@@ -796,25 +948,177 @@ func (sm *machine) createOrganization(t *rapid.T) {
 		if got.HasOwnSettings() || got.PriorityOrder != nil {
 			t.Fatalf("%s = %+v: a new organization inherits (rule 5.1)", op, got)
 		}
-		sm.m = c
+		sm.checkOrg(t, op, c.Envs[env], got)
+		sm.commit(t, op, c)
+	}
+}
+
+// checkOrg checks an organization record against the model's.
+func (sm *machine) checkOrg(t *rapid.T, op string, e *mEnv, got rbac.Organization) {
+	o := e.Orgs[got.ID]
+	if o == nil {
+		t.Fatalf("%s returned organization %q, which the model does not have", op, got.ID)
+	}
+	wantDefault, wantOrder := "", []string(nil)
+	if o.Own {
+		wantDefault, wantOrder = o.Default, o.Order
+	}
+	want := orgObs{ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Metadata: o.Metadata, OwnDefault: wantDefault, OwnOrder: wantOrder}
+	gotObs := orgObs{ID: got.ID, Name: got.Name, ExternalID: got.ExternalID, Metadata: got.Metadata, OwnDefault: got.DefaultRole, OwnOrder: got.PriorityOrder}
+	if diff := cmp.Diff(want, gotObs, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("%s returned (-model +got) (rules 1.2, 2.4):\n%s", op, diff)
+	}
+}
+
+// drawOrgName draws an organization name, sometimes one rule 2.6 forbids.
+func drawOrgName(t *rapid.T, cur string) string {
+	return pick(t, "organization name", 90, append([]string{cur}, orgNamePool...), append([]string{""}, badOrgNames...))
+}
+
+// drawMetadata draws an organization's metadata, sometimes metadata rule
+// 2.6 forbids.
+func drawMetadata(t *rapid.T) map[string]string {
+	if rapid.IntRange(0, 9).Draw(t, "bad metadata?") > 0 {
+		return metaPool[rapid.IntRange(0, len(metaPool)-1).Draw(t, "metadata")]
+	}
+	return badMetas[rapid.IntRange(0, len(badMetas)-1).Draw(t, "bad metadata")]
+}
+
+func (sm *machine) updateOrganization(t *rapid.T) {
+	env := sm.drawEnv(t)
+	org := sm.drawOrg(t, env)
+	var cur mOrg
+	if e, ok := sm.m.Envs[env]; ok && e.Orgs[org] != nil {
+		cur = *e.Orgs[org]
+	}
+	var u rbac.OrganizationUpdate
+	if rapid.Bool().Draw(t, "set name") {
+		u.Name = rbac.Ptr(drawOrgName(t, cur.Name))
+	}
+	if rapid.Bool().Draw(t, "set external id") {
+		ext := pick(t, "external id", 90, append([]string{"", cur.ExternalID}, extPool...), badExts)
+		u.ExternalID = &ext
+	}
+	if rapid.Bool().Draw(t, "set metadata") {
+		md := cur.Metadata
+		if rapid.IntRange(0, 3).Draw(t, "same metadata?") > 0 {
+			md = drawMetadata(t)
+		}
+		u.Metadata = &md
+	}
+	c := sm.m.clone()
+	w := c.updateOrganization(env, org, u)
+	op := fmt.Sprintf("UpdateOrganization(%s, %q, name %v, external id %v, metadata %v)", env, org, deref(u.Name), deref(u.ExternalID), derefMap(u.Metadata))
+	var got rbac.Organization
+	if sm.expect(t, op, w, false, func() (err error) {
+		got, err = sm.svc.UpdateOrganization(sm.ctx, env, org, u)
+		return err
+	}) {
+		sm.checkOrg(t, op, c.Envs[env], got)
+		sm.commit(t, op, c)
+	}
+}
+
+func derefMap(p *map[string]string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("%q", *p)
+}
+
+func (sm *machine) deleteEnvironment(t *rapid.T) {
+	// Mostly the environment that starts missing, so that the populated
+	// ones live long enough to meet the other operations.
+	env := envPool[2]
+	if rapid.IntRange(0, 9).Draw(t, "delete a populated environment?") == 0 {
+		env = rapid.SampledFrom(envPool[:2]).Draw(t, "environment")
+	}
+	sm.env = env
+	c := sm.m.clone()
+	w := c.deleteEnvironment(env)
+	op := fmt.Sprintf("DeleteEnvironment(%s)", env)
+	if sm.expect(t, op, w, false, func() error { return sm.svc.DeleteEnvironment(sm.ctx, env) }) {
+		sm.commit(t, op, c)
+	}
+}
+
+// rolePermission returns the action that adds (add) or removes one
+// permission of an environment role, or of an organization role (org).
+func (sm *machine) rolePermission(org, add bool) func(*rapid.T) {
+	return func(t *rapid.T) {
+		env := sm.drawEnv(t)
+		scope, slug := "", ""
+		if org {
+			scope = sm.drawOrgWithRoles(t, env)
+			slug = sm.drawOrgRole(t, env, scope)
+		} else {
+			slug = sm.drawEnvRole(t, env)
+		}
+		perm := sm.drawPerm(t, env)
+		var r *mRole
+		if e, ok := sm.m.Envs[env]; ok {
+			r = e.Roles[slug]
+			if o := e.Orgs[scope]; scope != "" {
+				r = nil
+				if o != nil {
+					r = o.Roles[slug]
+				}
+			}
+		}
+		// Often a permission the role has: removals that bite, additions
+		// that change nothing (rule 3.4).
+		if r != nil && len(r.Perms) > 0 && rapid.Bool().Draw(t, "a permission the role has?") {
+			perm = rapid.SampledFrom(r.Perms).Draw(t, "held permission")
+		}
+		c := sm.m.clone()
+		w := c.changeRolePermission(env, scope, slug, perm, add)
+		name := map[[2]bool]string{{false, true}: "AddRolePermission", {false, false}: "RemoveRolePermission",
+			{true, true}: "AddOrganizationRolePermission", {true, false}: "RemoveOrganizationRolePermission"}[[2]bool{org, add}]
+		op := fmt.Sprintf("%s(%s, %q, %q, %q)", name, env, scope, slug, perm)
+		var got rbac.Role
+		if sm.expect(t, op, w, false, func() (err error) {
+			switch {
+			case org && add:
+				got, err = sm.svc.AddOrganizationRolePermission(sm.ctx, env, scope, slug, perm)
+			case org:
+				got, err = sm.svc.RemoveOrganizationRolePermission(sm.ctx, env, scope, slug, perm)
+			case add:
+				got, err = sm.svc.AddRolePermission(sm.ctx, env, slug, perm)
+			default:
+				got, err = sm.svc.RemoveRolePermission(sm.ctx, env, slug, perm)
+			}
+			return err
+		}) {
+			e := c.Envs[env]
+			want := e.Roles[slug]
+			if org {
+				want = e.Orgs[scope].Roles[slug]
+			}
+			if got.Slug != slug || got.OrganizationID != scope || !slices.Equal(got.Permissions, want.Perms) {
+				t.Fatalf("%s = %+v; want permissions %q (rule 3.4)", op, got, want.Perms)
+			}
+			sm.commit(t, op, c)
+		}
 	}
 }
 
 func (sm *machine) deleteOrganization(t *rapid.T) {
 	env := sm.drawEnv(t)
 	org := sm.drawOrg(t, env)
-	dry := drawDry(t)
+	opt := sm.drawStrayOptions(t, env, org)
+	opt.DryRun = drawDry(t)
+	dry := opt.DryRun
 	c := sm.m.clone()
-	want, w := c.deleteOrganization(env, org)
-	op := fmt.Sprintf("DeleteOrganization(%s, %q, dry %v)", env, org, dry)
+	want, w := c.deleteOrganization(env, org, opt)
+	op := fmt.Sprintf("DeleteOrganization(%s, %q, %+v)", env, org, opt)
 	var got rbac.DeletionPlan
 	if sm.expect(t, op, w, dry, func() (err error) {
-		got, err = sm.svc.DeleteOrganization(sm.ctx, env, org, rbac.DeleteOptions{DryRun: dry})
+		got, err = sm.svc.DeleteOrganization(sm.ctx, env, org, opt)
 		return err
 	}) {
 		sm.checkPlan(t, op, want, got, dry)
 		if !dry {
-			sm.m = c
+			sm.commit(t, op, c)
 		}
 	}
 }
@@ -835,7 +1139,7 @@ func (sm *machine) setOrgDefault(t *rapid.T) {
 		if got.DefaultRole != slug || got.Inherited || !slices.Equal(got.PriorityOrder, o.Order) {
 			t.Fatalf("%s = %+v; want own settings %q %v (rule 7.3)", op, got, slug, o.Order)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -860,7 +1164,7 @@ func (sm *machine) setOrgOrder(t *rapid.T) {
 		if got.Inherited || !slices.Equal(got.PriorityOrder, order) {
 			t.Fatalf("%s = %+v (rule 7.3)", op, got)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -909,7 +1213,7 @@ func (sm *machine) createOrgRole(t *rapid.T) {
 		if diff := cmp.Diff(want, roleState(got), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("%s returned (-model +got) (rule 5.2):\n%s", op, diff)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -931,11 +1235,9 @@ func (sm *machine) updateOrgRole(t *rapid.T) {
 	env := sm.drawEnv(t)
 	org := sm.drawOrgWithRoles(t, env)
 	slug := sm.drawOrgRole(t, env, org)
-	u := rbac.RoleUpdate{Name: drawOptName(t), Description: drawOptDesc(t)}
-	if rapid.Bool().Draw(t, "set permissions") {
-		p := sm.drawPerms(t, env)
-		u.Permissions = &p
-	}
+	cur := sm.current(env, org, slug)
+	u := rbac.RoleUpdate{Name: drawOptName(t, cur.Name), Description: drawOptDesc(t, cur.Description),
+		Permissions: sm.drawOptPerms(t, env, cur.Perms)}
 	c := sm.m.clone()
 	w := c.updateRole(env, org, slug, u)
 	op := fmt.Sprintf("UpdateOrganizationRole(%s, %q, %q, %+v)", env, org, slug, u)
@@ -948,7 +1250,7 @@ func (sm *machine) updateOrgRole(t *rapid.T) {
 		if got.Slug != slug || got.OrganizationID != org || got.Name != r.Name || got.Description != r.Description || !slices.Equal(got.Permissions, r.Perms) {
 			t.Fatalf("%s = %+v; want %+v", op, got, r)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -960,18 +1262,20 @@ func (sm *machine) deleteOrgRole(t *rapid.T) {
 	if rapid.Bool().Draw(t, "replacement?") {
 		repl = sm.drawRole(t, env, org)
 	}
-	dry := drawDry(t)
+	opt := sm.drawStrayOptions(t, env, org)
+	opt.ReassignTo, opt.DryRun = repl, drawDry(t)
+	dry := opt.DryRun
 	c := sm.m.clone()
-	want, w := c.deleteOrgRole(env, org, slug, repl)
-	op := fmt.Sprintf("DeleteOrganizationRole(%s, %q, %q, replacement %q, dry %v)", env, org, slug, repl, dry)
+	want, w := c.deleteOrgRole(env, org, slug, opt)
+	op := fmt.Sprintf("DeleteOrganizationRole(%s, %q, %q, %+v)", env, org, slug, opt)
 	var got rbac.DeletionPlan
 	if sm.expect(t, op, w, dry, func() (err error) {
-		got, err = sm.svc.DeleteOrganizationRole(sm.ctx, env, org, slug, rbac.DeleteOptions{ReassignTo: repl, DryRun: dry})
+		got, err = sm.svc.DeleteOrganizationRole(sm.ctx, env, org, slug, opt)
 		return err
 	}) {
 		sm.checkPlan(t, op, want, got, dry)
 		if !dry {
-			sm.m = c
+			sm.commit(t, op, c)
 		}
 	}
 }
@@ -999,7 +1303,7 @@ func (sm *machine) createMembership(t *rapid.T) {
 			t.Fatalf("%s returned id %q; the model says %s", op, got.ID, w)
 		}
 		sm.checkMember(t, op, want, got, in.OrganizationID)
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1013,6 +1317,9 @@ func (sm *machine) updateMembershipRoles(t *rapid.T) {
 		}
 	}
 	roles := sm.drawRoles(t, env, org, rapid.IntRange(0, 9).Draw(t, "no roles?"))
+	if e, ok := sm.m.Envs[env]; ok && e.Members[id] != nil && rapid.IntRange(0, 3).Draw(t, "the roles it has?") == 0 {
+		roles = rapid.Permutation(e.Members[id].Roles).Draw(t, "same roles")
+	}
 	c := sm.m.clone()
 	want, w := c.updateMembershipRoles(env, id, roles)
 	op := fmt.Sprintf("UpdateMembershipRoles(%s, %q, %q)", env, id, roles)
@@ -1022,7 +1329,7 @@ func (sm *machine) updateMembershipRoles(t *rapid.T) {
 		return err
 	}) {
 		sm.checkMember(t, op, want, got, org)
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1039,7 +1346,7 @@ func (sm *machine) memberOp(t *rapid.T, name string, mop func(*model, string, st
 		return err
 	}) {
 		sm.checkMember(t, op, want, got, c.Envs[env].Members[id].Org)
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1060,10 +1367,11 @@ func (sm *machine) deleteMembership(t *rapid.T) {
 	id := sm.drawMembership(t, env)
 	c := sm.m.clone()
 	w := c.deleteMembership(env, id)
-	if sm.expect(t, fmt.Sprintf("DeleteMembership(%s, %q)", env, id), w, false, func() error {
+	op := fmt.Sprintf("DeleteMembership(%s, %q)", env, id)
+	if sm.expect(t, op, w, false, func() error {
 		return sm.svc.DeleteMembership(sm.ctx, env, id)
 	}) {
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1094,7 +1402,7 @@ func (sm *machine) createMapping(t *rapid.T) {
 		if w := c.createMapping(env, org, in, got.ID); w != nil {
 			t.Fatalf("%s: model: %s", op, w)
 		}
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1109,10 +1417,11 @@ func (sm *machine) deleteMapping(t *rapid.T) {
 	}
 	c := sm.m.clone()
 	w := c.deleteMapping(env, org, source, group)
-	if sm.expect(t, fmt.Sprintf("DeleteGroupMapping(%s, %q, %q, %q)", env, org, source, group), w, false, func() error {
+	op := fmt.Sprintf("DeleteGroupMapping(%s, %q, %q, %q)", env, org, source, group)
+	if sm.expect(t, op, w, false, func() error {
 		return sm.svc.DeleteGroupMapping(sm.ctx, env, org, source, group)
 	}) {
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1141,7 +1450,7 @@ func (sm *machine) syncGroups(t *rapid.T) {
 			t.Fatalf("%s = applied %v created %v; want %v %v (rules 10.2, 10.3)", op, got.Applied, got.Created, want.Applied, want.Created)
 		}
 		sm.checkMember(t, op, wm, got.Membership, in.OrganizationID)
-		sm.m = c
+		sm.commit(t, op, c)
 	}
 }
 
@@ -1175,13 +1484,26 @@ func (sm *machine) reads(t *rapid.T) {
 	}
 	// GetOrganization returns the record, own settings included.
 	if o != nil {
+		op := fmt.Sprintf("GetOrganization(%s, %q)", env, org)
 		rec, err := sm.svc.GetOrganization(sm.ctx, env, org)
-		wantDefault, wantOrder := "", []string(nil)
-		if o.Own {
-			wantDefault, wantOrder = o.Default, o.Order
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
 		}
-		if err != nil || rec.ID != org || rec.Name != o.Name || rec.DefaultRole != wantDefault || !slices.Equal(rec.PriorityOrder, wantOrder) {
-			t.Fatalf("GetOrganization(%s, %q) = %+v, %v; want default %q order %v", env, org, rec, err, wantDefault, wantOrder)
+		sm.checkOrg(t, op, e, rec)
+	}
+	// GetOrganizationByExternalID finds the one organization with it (rule
+	// 1.2).
+	if envOK {
+		ext := pick(t, "external id", 90, append([]string{""}, extPool...), badExts)
+		op := fmt.Sprintf("GetOrganizationByExternalID(%s, %q)", env, ext)
+		rec, err := sm.svc.GetOrganizationByExternalID(sm.ctx, env, ext)
+		if mo := e.byExternalID(ext); mo != nil {
+			if err != nil || rec.ID != mo.ID {
+				t.Fatalf("%s = %q, %v; want %q", op, rec.ID, err, mo.ID)
+			}
+			sm.checkOrg(t, op, e, rec)
+		} else {
+			mustErr(t, op, err, rbac.KindNotFound, rbac.CodeOrganizationNotFound)
 		}
 	}
 	// GetPermission.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -32,6 +33,22 @@ import (
 //     one ("a_-b" gives "org-a_b-…").
 //   - The roles that lost a deleted permission are a set: their order in
 //     the plan is not specified.
+//   - A deletion option that does not apply (rule 9.7) is reported before
+//     anything else; when both are given where neither applies,
+//     replacement_default is the one named.
+//   - Ids that name the record a call acts on (the organization of
+//     UpdateOrganization, the membership of DeactivateMembership, …) are
+//     looked up, not validated: one no store could hold is not found, as
+//     on a read (rule 2.7). Ids a write stores or refers to in its input
+//     (a new organization's id, a membership's user and organization, a
+//     group id, an external id) are validated: invalid, naming the field.
+//   - Adding or removing a permission that does not exist is
+//     permission_not_found, after the role is found.
+//   - An organization's name may be set to anything rule 2.6 allows but,
+//     by an update, not to "" (the id stands in for it only at creation).
+//   - Setting an external id an organization already has, or removing
+//     one it does not have, changes nothing; setting one another
+//     organization has is external_id_already_used.
 
 // expErr is the error an operation must fail with.
 type expErr struct {
@@ -58,6 +75,8 @@ func errBadReplacement(field string) *expErr {
 }
 
 type mPerm struct {
+	ID                string // the id the Service gave it
+	Seq               int    // its place in the order of creation
 	Name, Description string
 	System            bool
 }
@@ -86,12 +105,14 @@ type mMember struct {
 }
 
 type mOrg struct {
-	ID, Name string
-	Own      bool
-	Default  string
-	Order    []string
-	Roles    map[string]*mRole
-	Mappings map[mapKey]*mMapping
+	ID, Name   string
+	ExternalID string
+	Metadata   map[string]string // replaced whole, never changed in place
+	Own        bool
+	Default    string
+	Order      []string
+	Roles      map[string]*mRole
+	Mappings   map[mapKey]*mMapping
 }
 
 type mEnv struct {
@@ -107,12 +128,14 @@ type mEnv struct {
 
 type model struct {
 	Envs map[string]*mEnv
+	Seq  int // the number of permissions created so far, for their order of creation
 }
 
 func newModel() *model { return &model{Envs: map[string]*mEnv{}} }
 
 func (m *model) clone() *model {
 	c := newModel()
+	c.Seq = m.Seq
 	for id, e := range m.Envs {
 		ce := *e
 		ce.Order = slices.Clone(e.Order)
@@ -220,6 +243,31 @@ func validID(s string) bool {
 		}
 	}
 	return true
+}
+
+// validMetadata is the rule for an organization's metadata (rule 2.6).
+func validMetadata(md map[string]string) bool {
+	if len(md) > rbac.MaxMetadataKeys {
+		return false
+	}
+	for k, v := range md {
+		if k == "" || !validText(k, rbac.MaxMetadataKeyLen) || !validText(v, rbac.MaxMetadataValueLen) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOptions checks that a deletion is given only the options that
+// apply to it (rule 9.7).
+func checkOptions(opt rbac.DeleteOptions, replacementDefault, reassignTo bool) *expErr {
+	if opt.ReplacementDefault != "" && !replacementDefault {
+		return errInvalid("replacement_default")
+	}
+	if opt.ReassignTo != "" && !reassignTo {
+		return errInvalid("reassign_to")
+	}
+	return nil
 }
 
 // slugBase is the name part of a generated organization role slug (rule
@@ -433,9 +481,20 @@ func (m *model) setMultipleRoles(env string, on bool) *expErr {
 	return nil
 }
 
+// deleteEnvironment deletes an environment and everything in it (rule 9.6).
+func (m *model) deleteEnvironment(env string) *expErr {
+	if _, err := m.env(env); err != nil {
+		return err
+	}
+	delete(m.Envs, env)
+	return nil
+}
+
 // ---- permissions ----
 
-func (m *model) createPermission(env string, in rbac.PermissionInput) *expErr {
+// createPermission creates a permission; id is the id the Service gave it
+// ("" to predict the outcome only).
+func (m *model) createPermission(env string, in rbac.PermissionInput, id string) *expErr {
 	switch {
 	case !validPermSlug(in.Slug):
 		return errInvalid("slug")
@@ -451,7 +510,8 @@ func (m *model) createPermission(env string, in rbac.PermissionInput) *expErr {
 	if _, ok := e.Perms[in.Slug]; ok {
 		return errConflict(rbac.CodePermissionSlugConflict)
 	}
-	e.Perms[in.Slug] = &mPerm{Name: in.Name, Description: in.Description, System: in.System}
+	m.Seq++
+	e.Perms[in.Slug] = &mPerm{ID: id, Seq: m.Seq, Name: in.Name, Description: in.Description, System: in.System}
 	return nil
 }
 
@@ -486,8 +546,11 @@ func (m *model) updatePermission(env, slug string, u rbac.PermissionUpdate) *exp
 	return nil
 }
 
-func (m *model) deletePermission(env, slug string) (rbac.DeletionPlan, *expErr) {
+func (m *model) deletePermission(env, slug string, opt rbac.DeleteOptions) (rbac.DeletionPlan, *expErr) {
 	plan := rbac.DeletionPlan{Permission: slug}
+	if err := checkOptions(opt, false, false); err != nil {
+		return plan, err
+	}
 	e, err := m.env(env)
 	if err != nil {
 		return plan, err
@@ -586,9 +649,44 @@ func (m *model) updateRole(env, org, slug string, u rbac.RoleUpdate) *expErr {
 	return nil
 }
 
-// deleteRole deletes an environment role (rules 9.1, 9.2).
-func (m *model) deleteRole(env, slug, repl string) (rbac.DeletionPlan, *expErr) {
+// changeRolePermission adds (add true) or removes one permission of a
+// role of the scope org, "" for environment roles (rule 3.4).
+func (m *model) changeRolePermission(env, org, slug, perm string, add bool) *expErr {
+	e, err := m.env(env)
+	if err != nil {
+		return err
+	}
+	roles := e.Roles
+	if org != "" {
+		o, err := e.org(org)
+		if err != nil {
+			return err
+		}
+		roles = o.Roles
+	}
+	r, ok := roles[slug]
+	if !ok {
+		return errNotFound(rbac.CodeRoleNotFound)
+	}
+	if _, ok := e.Perms[perm]; !ok {
+		return errNotFound(rbac.CodePermissionNotFound)
+	}
+	if add {
+		r.Perms = sortedUnique(append(slices.Clone(r.Perms), perm))
+	} else {
+		r.Perms = without(r.Perms, perm)
+	}
+	return nil
+}
+
+// deleteRole deletes an environment role (rules 9.1, 9.2); repl is
+// opt.ReplacementDefault.
+func (m *model) deleteRole(env, slug string, opt rbac.DeleteOptions) (rbac.DeletionPlan, *expErr) {
+	repl := opt.ReplacementDefault
 	plan := rbac.DeletionPlan{Role: slug, ReplacementDefault: repl}
+	if err := checkOptions(opt, true, false); err != nil {
+		return plan, err
+	}
 	e, err := m.env(env)
 	if err != nil {
 		return plan, err
@@ -691,11 +789,15 @@ func without(s []string, x string) []string {
 // createOrganization creates an organization; id is the id to use when
 // in.ID is empty (the one the Service generated).
 func (m *model) createOrganization(env string, in rbac.OrganizationInput, generated string) *expErr {
-	if in.ID != "" && !validID(in.ID) {
+	switch {
+	case in.ID != "" && !validID(in.ID):
 		return errInvalid("id")
-	}
-	if !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 255 {
+	case !validText(in.Name, rbac.MaxOrganizationNameLen):
 		return errInvalid("name")
+	case in.ExternalID != "" && !validID(in.ExternalID):
+		return errInvalid("external_id")
+	case !validMetadata(in.Metadata):
+		return errInvalid("metadata")
 	}
 	e, err := m.env(env)
 	if err != nil {
@@ -708,16 +810,82 @@ func (m *model) createOrganization(env string, in rbac.OrganizationInput, genera
 	if _, ok := e.Orgs[id]; ok {
 		return errConflict(rbac.CodeOrganizationExists)
 	}
+	if e.byExternalID(in.ExternalID) != nil {
+		return errExternalIDUsed()
+	}
 	name := in.Name
 	if name == "" {
 		name = id
 	}
-	e.Orgs[id] = &mOrg{ID: id, Name: name, Roles: map[string]*mRole{}, Mappings: map[mapKey]*mMapping{}}
+	e.Orgs[id] = &mOrg{ID: id, Name: name, ExternalID: in.ExternalID, Metadata: cloneMetadata(in.Metadata),
+		Roles: map[string]*mRole{}, Mappings: map[mapKey]*mMapping{}}
 	return nil
 }
 
-func (m *model) deleteOrganization(env, id string) (rbac.DeletionPlan, *expErr) {
+func errExternalIDUsed() *expErr {
+	return &expErr{Kind: rbac.KindConflict, Code: rbac.CodeExternalIDAlreadyUsed, Field: "external_id"}
+}
+
+func cloneMetadata(md map[string]string) map[string]string {
+	if len(md) == 0 {
+		return nil
+	}
+	return maps.Clone(md)
+}
+
+// byExternalID returns the organization with the external id, nil for
+// none (or for "").
+func (e *mEnv) byExternalID(ext string) *mOrg {
+	if ext == "" {
+		return nil
+	}
+	for _, o := range e.Orgs {
+		if o.ExternalID == ext {
+			return o
+		}
+	}
+	return nil
+}
+
+// updateOrganization applies a partial update of an organization (rules
+// 1.2, 2.4, 2.6).
+func (m *model) updateOrganization(env, id string, u rbac.OrganizationUpdate) *expErr {
+	switch {
+	case u.Name != nil && (*u.Name == "" || !validText(*u.Name, rbac.MaxOrganizationNameLen)):
+		return errInvalid("name")
+	case u.ExternalID != nil && *u.ExternalID != "" && !validID(*u.ExternalID):
+		return errInvalid("external_id")
+	case u.Metadata != nil && !validMetadata(*u.Metadata):
+		return errInvalid("metadata")
+	}
+	e, err := m.env(env)
+	if err != nil {
+		return err
+	}
+	o, err := e.org(id)
+	if err != nil {
+		return err
+	}
+	if u.ExternalID != nil {
+		if other := e.byExternalID(*u.ExternalID); other != nil && other != o {
+			return errExternalIDUsed()
+		}
+		o.ExternalID = *u.ExternalID
+	}
+	if u.Name != nil {
+		o.Name = *u.Name
+	}
+	if u.Metadata != nil {
+		o.Metadata = cloneMetadata(*u.Metadata)
+	}
+	return nil
+}
+
+func (m *model) deleteOrganization(env, id string, opt rbac.DeleteOptions) (rbac.DeletionPlan, *expErr) {
 	plan := rbac.DeletionPlan{OrganizationID: id}
+	if err := checkOptions(opt, false, false); err != nil {
+		return plan, err
+	}
 	e, err := m.env(env)
 	if err != nil {
 		return plan, err
@@ -841,9 +1009,14 @@ func (m *model) createOrgRole(env, org string, in rbac.RoleInput, generated stri
 	return slug, nil
 }
 
-// deleteOrgRole deletes an organization role (rule 9.3).
-func (m *model) deleteOrgRole(env, org, slug, repl string) (rbac.DeletionPlan, *expErr) {
+// deleteOrgRole deletes an organization role (rule 9.3); repl is
+// opt.ReassignTo.
+func (m *model) deleteOrgRole(env, org, slug string, opt rbac.DeleteOptions) (rbac.DeletionPlan, *expErr) {
+	repl := opt.ReassignTo
 	plan := rbac.DeletionPlan{Role: slug, OrganizationID: org, ReassignedTo: repl}
+	if err := checkOptions(opt, false, true); err != nil {
+		return plan, err
+	}
 	e, err := m.env(env)
 	if err != nil {
 		return plan, err
@@ -1129,44 +1302,59 @@ func (m *model) syncGroups(env string, in rbac.SyncInput, newID string) (rbac.Sy
 func (m *model) state() observed {
 	st := observed{}
 	for id, e := range m.Envs {
-		es := envObs{Name: e.Name, DefaultRole: e.Default, PriorityOrder: slices.Clone(e.Order), MultipleRoles: e.Multi}
-		for _, s := range sortedKeys(e.Perms) {
-			p := e.Perms[s]
-			es.Permissions = append(es.Permissions, permObs{s, p.Name, p.Description, p.System})
-		}
-		roleSt := func(r *mRole) roleObs {
-			rs := roleObs{Slug: r.Slug, Name: r.Name, Description: r.Description, Type: rbac.EnvironmentRole,
-				Org: r.Org, Permissions: slices.Clone(r.Perms)}
-			if r.Org != "" {
-				rs.Type = rbac.OrganizationRole
-			}
-			return rs
-		}
-		for _, s := range e.Order {
-			es.Roles = append(es.Roles, roleSt(e.Roles[s]))
-		}
-		for _, oid := range sortedKeys(e.Orgs) {
-			o := e.Orgs[oid]
-			os := orgObs{ID: oid, Name: o.Name}
-			if o.Own {
-				os.OwnDefault, os.OwnOrder = o.Default, slices.Clone(o.Order)
-			}
-			def, order := e.effective(o)
-			os.Settings = rbac.Settings{DefaultRole: def, PriorityOrder: slices.Clone(order), Inherited: !o.Own}
-			for _, s := range order {
-				r, _ := e.visible(o, s)
-				os.Roles = append(os.Roles, roleSt(r))
-			}
-			for _, mm := range e.membersIn(oid) {
-				os.Memberships = append(os.Memberships, e.present(mm))
-			}
-			for _, k := range o.mappingKeys() {
-				os.Mappings = append(os.Mappings, mappingObs{o.Mappings[k].ID, k.Source, k.Group, o.Mappings[k].Role})
-			}
-			slices.SortFunc(os.Mappings, func(a, b mappingObs) int { return strings.Compare(a.ID, b.ID) })
-			es.Orgs = append(es.Orgs, os)
-		}
-		st[id] = es
+		st[id] = e.state()
 	}
 	return st
+}
+
+// envState renders one environment of the model, normalized, and reports
+// whether it exists.
+func (m *model) envState(id string) (envObs, bool) {
+	e, ok := m.Envs[id]
+	if !ok {
+		return envObs{}, false
+	}
+	return observed{id: e.state()}.normalized(true)[id], true
+}
+
+// state renders the environment as the Service must show it.
+func (e *mEnv) state() envObs {
+	es := envObs{Name: e.Name, DefaultRole: e.Default, PriorityOrder: slices.Clone(e.Order), MultipleRoles: e.Multi}
+	for _, s := range sortedKeys(e.Perms) {
+		p := e.Perms[s]
+		es.Permissions = append(es.Permissions, permObs{s, p.Name, p.Description, p.System})
+	}
+	roleSt := func(r *mRole) roleObs {
+		rs := roleObs{Slug: r.Slug, Name: r.Name, Description: r.Description, Type: rbac.EnvironmentRole,
+			Org: r.Org, Permissions: slices.Clone(r.Perms)}
+		if r.Org != "" {
+			rs.Type = rbac.OrganizationRole
+		}
+		return rs
+	}
+	for _, s := range e.Order {
+		es.Roles = append(es.Roles, roleSt(e.Roles[s]))
+	}
+	for _, oid := range sortedKeys(e.Orgs) {
+		o := e.Orgs[oid]
+		os := orgObs{ID: oid, Name: o.Name, ExternalID: o.ExternalID, Metadata: o.Metadata}
+		if o.Own {
+			os.OwnDefault, os.OwnOrder = o.Default, slices.Clone(o.Order)
+		}
+		def, order := e.effective(o)
+		os.Settings = rbac.Settings{DefaultRole: def, PriorityOrder: slices.Clone(order), Inherited: !o.Own}
+		for _, s := range order {
+			r, _ := e.visible(o, s)
+			os.Roles = append(os.Roles, roleSt(r))
+		}
+		for _, mm := range e.membersIn(oid) {
+			os.Memberships = append(os.Memberships, e.present(mm))
+		}
+		for _, k := range o.mappingKeys() {
+			os.Mappings = append(os.Mappings, mappingObs{o.Mappings[k].ID, k.Source, k.Group, o.Mappings[k].Role})
+		}
+		slices.SortFunc(os.Mappings, func(a, b mappingObs) int { return strings.Compare(a.ID, b.ID) })
+		es.Orgs = append(es.Orgs, os)
+	}
+	return es
 }

@@ -82,7 +82,7 @@ func (f *fixture) roles(env, id string) []string {
 
 func (f *fixture) dump() observed {
 	f.t.Helper()
-	st, err := Dump(f.ctx, f.s)
+	st, err := dumpAll(f.ctx, f.s)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -145,6 +145,7 @@ func testScenarios(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		{"9.3/OrganizationRoleDeletion", scenarioDeleteOrgRole},
 		{"9.5/DryRunChangesNothing", scenarioDryRun},
 		{"9.6/DeleteOrganization", scenarioDeleteOrganization},
+		{"9.2/BulkChangesMoveUpdatedAt", scenarioBulkUpdatedAt},
 		{"11.1/Claims", scenarioClaims},
 		{"11.2/Can", scenarioCan},
 		{"13.1/Events", scenarioEvents},

@@ -45,6 +45,8 @@ type roleObs struct {
 // orgObs is an organization with everything it holds.
 type orgObs struct {
 	ID, Name    string
+	ExternalID  string
+	Metadata    map[string]string
 	OwnDefault  string   // the record's own default, "" while inheriting
 	OwnOrder    []string // the record's own order, nil while inheriting
 	Settings    rbac.Settings
@@ -81,8 +83,8 @@ func memberState(m rbac.Membership) memberObs {
 	return memberObs{ID: m.ID, User: m.UserID, Status: m.Status, Role: m.Role, Roles: m.Roles, Source: m.RoleSource}
 }
 
-// Dump reads the whole state of every environment through the Service.
-func Dump(ctx context.Context, s *rbac.Service) (observed, error) {
+// dumpAll reads the whole state of every environment through the Service.
+func dumpAll(ctx context.Context, s *rbac.Service) (observed, error) {
 	envs, err := s.Environments(ctx)
 	if err != nil {
 		return nil, err
@@ -130,7 +132,8 @@ func dumpEnv(ctx context.Context, s *rbac.Service, id string) (envObs, error) {
 		return es, err
 	}
 	for _, o := range orgs {
-		os := orgObs{ID: o.ID, Name: o.Name, OwnDefault: o.DefaultRole, OwnOrder: o.PriorityOrder}
+		os := orgObs{ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Metadata: o.Metadata,
+			OwnDefault: o.DefaultRole, OwnOrder: o.PriorityOrder}
 		if os.Settings, err = s.OrganizationSettings(ctx, id, o.ID); err != nil {
 			return es, err
 		}
@@ -492,6 +495,9 @@ func (st observed) normalized(noRev bool) observed {
 			orgs = nil
 		}
 		for i, o := range orgs {
+			if len(o.Metadata) == 0 {
+				o.Metadata = nil
+			}
 			o.OwnOrder = nilIfEmpty(o.OwnOrder)
 			o.Settings.PriorityOrder = nilIfEmpty(o.Settings.PriorityOrder)
 			o.Roles = roles(o.Roles)

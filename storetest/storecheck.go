@@ -92,6 +92,21 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 				ids = append(ids, o.ID)
 			}
 			eq(envID+": Organizations", ids, sortedKeys(e.Orgs))
+			// The external id index (rule 1.2).
+			exts := slices.Clone(extPool)
+			for _, o := range e.Orgs {
+				exts = append(exts, o.ExternalID)
+			}
+			for _, ext := range sortedUnique(exts) {
+				if ext == "" {
+					continue
+				}
+				got, err := tx.OrganizationByExternalID(ctx, ext)
+				mo := e.byExternalID(ext)
+				if mo == nil && !isNotFound(err) || mo != nil && (err != nil || got.ID != mo.ID) {
+					add("%s: OrganizationByExternalID(%q) = %q, %v; want %v", envID, ext, got.ID, err, mo)
+				}
+			}
 			checkRanges(add, envID+": Organizations", ids, func(r rbac.Range) ([]string, error) {
 				var got []string
 				err := tx.Organizations(ctx, r, func(o rbac.Organization) error { got = append(got, o.ID); return nil })
