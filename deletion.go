@@ -30,8 +30,19 @@ func (opt DeleteOptions) only(what string, replacementDefault, reassignTo bool) 
 	return nil
 }
 
+// MaxListedMemberships is the most membership ids a [DeletionPlan] lists,
+// and the most memberships a bulk change reports one event each for
+// (rules 9.5, 13.1).
+const MaxListedMemberships = 1000
+
 // A DeletionPlan reports what a deletion changed or, with
 // DeleteOptions.DryRun, what it would change.
+//
+// MembershipCount is always exact; Memberships lists the ids of at most
+// [MaxListedMemberships] of them, the first by id, so that a dry run of a
+// large deletion still shows a sample. A caller that needs every
+// membership lists them with [Service.ListMemberships] (by role, before
+// the deletion).
 type DeletionPlan struct {
 	DryRun         bool   `json:"dry_run"`
 	Role           string `json:"role,omitempty"`            // the role deleted
@@ -49,8 +60,13 @@ type DeletionPlan struct {
 	EnvironmentDefaultReplaced bool `json:"environment_default_replaced,omitempty"`
 	// DefaultsReplaced lists the organizations whose own default changed.
 	DefaultsReplaced []string `json:"defaults_replaced,omitempty"`
-	// Memberships lists the ids of the memberships whose roles changed
-	// (or, for an organization deletion, that were deleted).
+	// MembershipCount is how many memberships had their roles changed
+	// (or, for an organization deletion, were deleted).
+	MembershipCount int `json:"membership_count"`
+	// Memberships lists the ids of those memberships, sorted, up to
+	// MaxListedMemberships of them: all of them when MembershipCount is
+	// at most MaxListedMemberships, else the first MaxListedMemberships
+	// by id.
 	Memberships []string `json:"memberships,omitempty"`
 	// GroupMappings lists the mappings re-pointed or deleted, as they were
 	// before.

@@ -31,11 +31,28 @@ const (
 	EventGroupMappingCreated     EventType = "group_role_mapping.created"
 	EventGroupMappingUpdated     EventType = "group_role_mapping.updated"
 	EventGroupMappingDeleted     EventType = "group_role_mapping.deleted"
+
+	// EventMembershipsReassigned stands, in a role deletion that changed
+	// the roles of more than MaxListedMemberships memberships, for the
+	// organization_membership.updated event of each (rule 13.1). It is
+	// the library's own.
+	EventMembershipsReassigned EventType = "organization_membership.bulk_updated"
 )
 
 // An Event reports one change, with the ids involved and the record it is
 // about. All events of one call carry the same Revision: the environment
 // revision that call committed. Fields that do not apply are empty.
+//
+// A role deletion that reassigns at most [MaxListedMemberships]
+// memberships emits one organization_membership.updated event for each,
+// carrying the membership. One that reassigns more emits instead a single
+// [EventMembershipsReassigned] event: RoleSlug is the role deleted,
+// OrganizationID its organization (empty for an environment role), Count
+// the number of memberships reassigned and ReassignedTo the role they
+// moved to, when they all moved to one (DeleteOptions.ReassignTo); for an
+// environment role each holder left with no role got its organization's
+// effective default. It carries no record: a consumer that needs the
+// memberships lists them with [Service.ListMemberships].
 type Event struct {
 	Type           EventType `json:"event"`
 	EnvironmentID  string    `json:"environment_id"`
@@ -47,6 +64,13 @@ type Event struct {
 	GroupID        string    `json:"group_id,omitempty"`
 	Revision       int64     `json:"revision"`
 	Time           time.Time `json:"time"`
+
+	// Count is, on an EventMembershipsReassigned, how many memberships
+	// the deletion reassigned.
+	Count int `json:"count,omitempty"`
+	// ReassignedTo is, on an EventMembershipsReassigned of an
+	// organization role, the role its holders moved to.
+	ReassignedTo string `json:"reassigned_to,omitempty"`
 
 	// The record the event is about, as it is after the change (as it
 	// was before, for a deletion); nil for the kinds of event it does not

@@ -97,7 +97,7 @@ func Example_tour() {
 
 	// With one, acme's default becomes member and so do its members' roles.
 	plan := must(s.DeleteRole(ctx, "production", "viewer", rbac.DeleteOptions{ReplacementDefault: "member"}))
-	fmt.Println("deleted", plan.Role, "defaults replaced in", plan.DefaultsReplaced, "members moved:", len(plan.Memberships))
+	fmt.Println("deleted", plan.Role, "defaults replaced in", plan.DefaultsReplaced, "members moved:", plan.MembershipCount)
 	st = must(s.OrganizationSettings(ctx, "production", "acme"))
 	fmt.Println("acme:", st.DefaultRole, st.PriorityOrder)
 	m := must(s.FindMembership(ctx, "production", "acme", "user_carol"))
@@ -190,7 +190,7 @@ func ExampleService_DeleteRole() {
 	fmt.Println(err)
 
 	plan := must(s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{ReplacementDefault: "member", DryRun: true}))
-	fmt.Println("dry run:", plan.DefaultsReplaced, len(plan.Memberships))
+	fmt.Println("dry run:", plan.DefaultsReplaced, plan.MembershipCount)
 	fmt.Println("still there:", must(s.GetRole(ctx, "production", "guest")).Slug)
 
 	must(s.DeleteRole(ctx, "production", "guest", rbac.DeleteOptions{ReplacementDefault: "member"}))

@@ -41,9 +41,12 @@ type Change struct {
 	// sorted by id — unless Bulk is set.
 	Memberships []MembershipRef `json:"memberships,omitempty"`
 	// Bulk is set on an itemized change when the write changed more
-	// memberships than the feed lists (a role deletion that reassigned
-	// its holders, say): Memberships is then empty, and a reader must
-	// read the environment's memberships again.
+	// memberships than the change lists: a role deletion that reassigned
+	// more than MaxListedMemberships holders (its events have an
+	// EventMembershipsReassigned), or more memberships than a feed
+	// stores. Memberships then lists at most those of the write's
+	// individual membership events, and a reader must read the
+	// environment's memberships again.
 	Bulk bool `json:"bulk,omitempty"`
 }
 
@@ -76,6 +79,8 @@ func ChangeOf(env string, revision int64, events []Event) Change {
 			c.Roles = append(c.Roles, RoleRef{OrganizationID: e.OrganizationID, Slug: e.RoleSlug})
 		case EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted:
 			c.Memberships = append(c.Memberships, MembershipRef{ID: e.MembershipID, OrganizationID: e.OrganizationID, UserID: e.UserID})
+		case EventMembershipsReassigned:
+			c.Bulk = true
 		}
 		if e.OrganizationID != "" {
 			c.Organizations = append(c.Organizations, e.OrganizationID)

@@ -250,7 +250,9 @@ func (s *Service) UpdateOrganization(ctx context.Context, env, org string, u Org
 
 // DeleteOrganization deletes an organization with its roles, settings,
 // memberships and group mappings (rule 9.6). The plan lists the
-// organization roles and memberships deleted. Only opt.DryRun applies.
+// organization roles deleted and counts the memberships deleted, listing
+// up to MaxListedMemberships of them; every deleted membership has its
+// organization_membership.deleted event. Only opt.DryRun applies.
 func (s *Service) DeleteOrganization(ctx context.Context, env, org string, opt DeleteOptions) (DeletionPlan, error) {
 	if err := opt.only("an organization", false, false); err != nil {
 		return DeletionPlan{}, err
@@ -271,7 +273,10 @@ func (s *Service) DeleteOrganization(ctx context.Context, env, org string, opt D
 		}
 		st := o.settings(o2)
 		err = o.tx.Memberships(ctx, MembershipQuery{OrganizationID: org}, func(m Membership) error {
-			plan.Memberships = append(plan.Memberships, m.ID)
+			plan.MembershipCount++
+			if plan.MembershipCount <= MaxListedMemberships {
+				plan.Memberships = append(plan.Memberships, m.ID)
+			}
 			o.emitMembership(EventMembershipDeleted, present(m, st))
 			return nil
 		})

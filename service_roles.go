@@ -205,7 +205,10 @@ func inOrder(roles []Role, order []string) []Role {
 // multiple-roles mode: the role is dropped and a membership left with none
 // gets the default), and group mappings to it are re-pointed to the
 // replacement default or, without one, deleted. All of it is one atomic
-// step. opt.ReassignTo does not apply.
+// step. opt.ReassignTo does not apply. The plan counts the memberships
+// reassigned and lists up to MaxListedMemberships of them; when there are
+// more, one EventMembershipsReassigned stands for their events (rules 9.5,
+// 13.1).
 func (s *Service) DeleteRole(ctx context.Context, env, slug string, opt DeleteOptions) (DeletionPlan, error) {
 	if err := opt.only("an environment role", true, false); err != nil {
 		return DeletionPlan{}, err
@@ -268,16 +271,20 @@ func (s *Service) DeleteRole(ctx context.Context, env, slug string, opt DeleteOp
 			}
 			o.emitOrganization(EventOrganizationUpdated, org, repl)
 		}
-		err = o.tx.RemoveEnvironmentRole(ctx, slug, o.now, func(m Membership) error {
-			plan.Memberships = append(plan.Memberships, m.ID)
-			o.emitMembership(EventMembershipUpdated, m) // presented below
-			return nil
-		})
-		if err != nil {
+		var moved reassigned
+		if err := o.tx.RemoveEnvironmentRole(ctx, slug, o.now, moved.add); err != nil {
 			return err
 		}
-		if err := o.presentEvents(); err != nil {
-			return err
+		moved.report(&plan)
+		if moved.n <= MaxListedMemberships {
+			for _, m := range moved.first {
+				o.emitMembership(EventMembershipUpdated, m) // presented below
+			}
+			if err := o.presentEvents(); err != nil {
+				return err
+			}
+		} else {
+			o.emit(Event{Type: EventMembershipsReassigned, RoleSlug: slug, Count: moved.n})
 		}
 		err = o.tx.RepointEnvironmentRoleMappings(ctx, slug, repl, o.now, func(m GroupMapping) error {
 			plan.GroupMappings = append(plan.GroupMappings, m)
@@ -509,7 +516,10 @@ func (s *Service) ListOrganizationRoles(ctx context.Context, env, org string, op
 // ([ErrRoleIsDefault]). With opt.ReassignTo — any other role visible in
 // the organization — its members move to that role, its mappings are
 // re-pointed and, if it was the default, the target becomes the default,
-// all in one atomic step. opt.ReplacementDefault does not apply.
+// all in one atomic step. opt.ReplacementDefault does not apply. The plan
+// counts the memberships moved and lists up to MaxListedMemberships of
+// them; when there are more, one EventMembershipsReassigned stands for
+// their events (rules 9.5, 13.1).
 func (s *Service) DeleteOrganizationRole(ctx context.Context, env, org, slug string, opt DeleteOptions) (DeletionPlan, error) {
 	if err := opt.only("an organization role", false, true); err != nil {
 		return DeletionPlan{}, err
@@ -576,13 +586,18 @@ func (s *Service) DeleteOrganizationRole(ctx context.Context, env, org, slug str
 			o.emitOrganization(EventOrganizationUpdated, o2, to)
 		}
 		if holders > 0 {
-			err := o.tx.ReplaceOrganizationRole(ctx, org, slug, to, o.now, func(m Membership) error {
-				plan.Memberships = append(plan.Memberships, m.ID)
-				o.emitMembership(EventMembershipUpdated, present(m, o.settings(o2)))
-				return nil
-			})
-			if err != nil {
+			var moved reassigned
+			if err := o.tx.ReplaceOrganizationRole(ctx, org, slug, to, o.now, moved.add); err != nil {
 				return err
+			}
+			moved.report(&plan)
+			if moved.n <= MaxListedMemberships {
+				st := o.settings(o2)
+				for _, m := range moved.first {
+					o.emitMembership(EventMembershipUpdated, present(m, st))
+				}
+			} else {
+				o.emit(Event{Type: EventMembershipsReassigned, OrganizationID: org, RoleSlug: slug, ReassignedTo: to, Count: moved.n})
 			}
 		}
 		if len(mappings) > 0 {
@@ -609,4 +624,27 @@ func (o *op) count(list func(fn func(Membership) error) error) (int, error) {
 	n := 0
 	err := list(func(Membership) error { n++; return nil })
 	return n, err
+}
+
+// reassigned gathers the memberships a bulk method hands, by id: it keeps
+// the first MaxListedMemberships and only counts the others.
+type reassigned struct {
+	first []Membership
+	n     int
+}
+
+func (r *reassigned) add(m Membership) error {
+	r.n++
+	if r.n <= MaxListedMemberships {
+		r.first = append(r.first, m)
+	}
+	return nil
+}
+
+// report puts the count and the listed ids in plan.
+func (r *reassigned) report(plan *DeletionPlan) {
+	plan.MembershipCount = r.n
+	for _, m := range r.first {
+		plan.Memberships = append(plan.Memberships, m.ID)
+	}
 }

@@ -126,14 +126,15 @@ type plan struct {
 	Replacement                string // the new default, or the reassignment target
 	EnvironmentDefaultReplaced bool
 	DefaultsReplaced           []string
-	Memberships                []string
+	MembershipCount            int      // the memberships changed
+	Memberships                []string // up to rbac.MaxListedMemberships of them
 	GroupMappings              []rbac.GroupMapping
 	Roles                      []rbac.RoleRef
 }
 
 func planOf(p rbac.DeletionPlan) plan {
 	return plan{Replacement: p.ReplacementDefault + p.ReassignedTo, EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
-		DefaultsReplaced: p.DefaultsReplaced, Memberships: p.Memberships, GroupMappings: p.GroupMappings, Roles: p.Roles}
+		DefaultsReplaced: p.DefaultsReplaced, MembershipCount: p.MembershipCount, Memberships: p.Memberships, GroupMappings: p.GroupMappings, Roles: p.Roles}
 }
 
 // planLimit is the number of memberships holding a role above which a

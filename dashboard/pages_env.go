@@ -432,7 +432,7 @@ func (c *ctx) deleteRole() {
 		c.showRoleDelete(rbac.HTTPStatus(err), replacement, c.h.formError(err))
 		return
 	}
-	msg := fmt.Sprintf("Role %s deleted; %d memberships reassigned.", slug, len(pl.Memberships))
+	msg := fmt.Sprintf("Role %s deleted; %d memberships reassigned.", slug, pl.MembershipCount)
 	if n := len(pl.DefaultsReplaced); n > 0 || pl.EnvironmentDefaultReplaced {
 		msg += fmt.Sprintf(" %s is now the default role wherever %s was (%d organizations", replacement, slug, n)
 		if pl.EnvironmentDefaultReplaced {

@@ -324,7 +324,7 @@ func (c *ctx) deleteOrgRole() {
 	msg := fmt.Sprintf("Role %s deleted.", slug)
 	if target != "" {
 		msg = fmt.Sprintf("Role %s deleted; %d memberships and %d group mappings moved to %s.", slug,
-			len(pl.Memberships), len(pl.GroupMappings), target)
+			pl.MembershipCount, len(pl.GroupMappings), target)
 		if len(pl.DefaultsReplaced) > 0 {
 			msg += fmt.Sprintf(" %s is now the default role.", target)
 		}

@@ -159,9 +159,9 @@ func BenchmarkDeleteEnvironmentRole(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(plan.Memberships) != bc.held || !plan.EnvironmentDefaultReplaced {
+				if plan.MembershipCount != bc.held || !plan.EnvironmentDefaultReplaced {
 					b.Fatalf("deleting %s reassigned %d memberships (environment default replaced: %v), want %d",
-						slug, len(plan.Memberships), plan.EnvironmentDefaultReplaced, bc.held)
+						slug, plan.MembershipCount, plan.EnvironmentDefaultReplaced, bc.held)
 				}
 			}
 		})

@@ -739,7 +739,18 @@ func (m *model) deleteRole(env, slug string, opt rbac.DeleteOptions) (rbac.Delet
 		plan.GroupMappings = append(plan.GroupMappings, e.Orgs[oid].repoint(slug, repl)...)
 	}
 	sortMappings(plan.GroupMappings)
+	listed(&plan)
 	return plan, nil
+}
+
+// listed counts the memberships of a deletion's plan and keeps the
+// first rbac.MaxListedMemberships of them, by id, as the Service does
+// (rule 9.5).
+func listed(plan *rbac.DeletionPlan) {
+	plan.MembershipCount = len(plan.Memberships)
+	if len(plan.Memberships) > rbac.MaxListedMemberships {
+		plan.Memberships = plan.Memberships[:rbac.MaxListedMemberships]
+	}
 }
 
 // sortMappings puts mappings in id order, the order of every listing.
@@ -907,6 +918,7 @@ func (m *model) deleteOrganization(env, id string, opt rbac.DeleteOptions) (rbac
 	}
 	delete(e.Orgs, id)
 	sortMappings(plan.GroupMappings)
+	listed(&plan)
 	return plan, nil
 }
 
@@ -1063,6 +1075,7 @@ func (m *model) deleteOrgRole(env, org, slug string, opt rbac.DeleteOptions) (rb
 	}
 	plan.GroupMappings = o.repoint(slug, repl)
 	sortMappings(plan.GroupMappings)
+	listed(&plan)
 	return plan, nil
 }
 

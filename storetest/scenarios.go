@@ -146,6 +146,7 @@ func testScenarios(t *testing.T, newStore func(t *testing.T) rbac.Store) {
 		{"9.5/DryRunChangesNothing", scenarioDryRun},
 		{"9.6/DeleteOrganization", scenarioDeleteOrganization},
 		{"9.2/BulkChangesMoveUpdatedAt", scenarioBulkUpdatedAt},
+		{"9.5/BulkReassignmentSummarised", scenarioBulkReassignment},
 		{"11.1/Claims", scenarioClaims},
 		{"11.2/Can", scenarioCan},
 		{"13.1/Events", scenarioEvents},
@@ -686,7 +687,7 @@ func scenarioReassignSingle(t *testing.T, ns func(*testing.T) rbac.Store) {
 	keep := f.member("prod", "globex", "u2", "admin")
 	plan := ok(f.s.DeleteRole(f.ctx, "prod", "member", rbac.DeleteOptions{ReplacementDefault: "admin"}))(f)
 	want := rbac.DeletionPlan{Role: "member", ReplacementDefault: "admin", EnvironmentDefaultReplaced: true,
-		DefaultsReplaced: []string{"initech"}, Memberships: sortedIDs(a.ID, g.ID, i.ID)}
+		DefaultsReplaced: []string{"initech"}, MembershipCount: 3, Memberships: sortedIDs(a.ID, g.ID, i.ID)}
 	equal(t, "plan", plan, want)
 	equal(t, "acme member (own default viewer)", f.roles("prod", a.ID), []string{"viewer"})
 	equal(t, "globex member (new environment default)", f.roles("prod", g.ID), []string{"admin"})
@@ -747,7 +748,7 @@ func scenarioDeleteOrgRole(t *testing.T, ns func(*testing.T) rbac.Store) {
 	mapping := ok(listGroupMappings(f.ctx, f.s, "prod", "acme"))(f)
 	plan := ok(f.s.DeleteOrganizationRole(f.ctx, "prod", "acme", "org-billing", rbac.DeleteOptions{ReassignTo: "org-support"}))(f)
 	want := rbac.DeletionPlan{Role: "org-billing", OrganizationID: "acme", ReassignedTo: "org-support",
-		DefaultsReplaced: []string{"acme"}, Memberships: []string{m.ID}, GroupMappings: mapping}
+		DefaultsReplaced: []string{"acme"}, MembershipCount: 1, Memberships: []string{m.ID}, GroupMappings: mapping}
 	if diff := cmp.Diff(want, plan, cmpPlan...); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)
 	}

@@ -19,7 +19,7 @@ func plan(p rbac.DeletionPlan) planObject {
 	out := planObject{Object: "deletion_plan", DryRun: p.DryRun, RoleSlug: p.Role, OrganizationID: p.OrganizationID,
 		PermissionSlug: p.Permission, ReplacementDefault: p.ReplacementDefault, ReassignedTo: p.ReassignedTo,
 		EnvironmentDefaultReplaced: p.EnvironmentDefaultReplaced,
-		DefaultsReplaced:           nonNil(p.DefaultsReplaced), Memberships: nonNil(p.Memberships),
+		DefaultsReplaced:           nonNil(p.DefaultsReplaced), MembershipCount: p.MembershipCount, Memberships: nonNil(p.Memberships),
 		GroupRoleMappings: []groupMappingObject{}, Roles: []roleRef{}}
 	for _, m := range p.GroupMappings {
 		out.GroupRoleMappings = append(out.GroupRoleMappings, groupMapping(m))

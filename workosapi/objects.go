@@ -253,6 +253,7 @@ type planObject struct {
 	ReassignedTo               string               `json:"reassigned_to,omitempty"`
 	EnvironmentDefaultReplaced bool                 `json:"environment_default_replaced"`
 	DefaultsReplaced           []string             `json:"defaults_replaced"`
+	MembershipCount            int                  `json:"membership_count"`
 	Memberships                []string             `json:"memberships"`
 	GroupRoleMappings          []groupMappingObject `json:"group_role_mappings"`
 	Roles                      []roleRef            `json:"roles"`

@@ -551,7 +551,7 @@ func TestDashboardRoutes(t *testing.T) {
 	before := f.dumps()
 	same(t, "dry run", f.ok(200, "DELETE", "/rbac/roles/editor?replacement_default=member&dry_run=true", ""), `{"object":"deletion_plan",
 		"dry_run":true,"role_slug":"editor","replacement_default":"member","environment_default_replaced":true,
-		"defaults_replaced":[],"memberships":[],"group_role_mappings":[],"roles":[]}`)
+		"defaults_replaced":[],"membership_count":0,"memberships":[],"group_role_mappings":[],"roles":[]}`)
 	if diff := cmp.Diff(before, f.dumps()); diff != "" {
 		t.Errorf("the dry run changed the state (-before +after):\n%s", diff)
 	}

@@ -94,7 +94,7 @@ func main() {
 	}
 	plan := must(s.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{ReplacementDefault: "member", DryRun: true}))
 	fmt.Printf("dry run with replacement member: defaults replaced in %v, %d membership(s) reassigned\n",
-		plan.DefaultsReplaced, len(plan.Memberships))
+		plan.DefaultsReplaced, plan.MembershipCount)
 	must(s.DeleteRole(ctx, env, "viewer", rbac.DeleteOptions{ReplacementDefault: "member"}))
 	fmt.Println("deleted viewer:")
 	showSettings(ctx, s, "acme")
