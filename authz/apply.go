@@ -57,7 +57,11 @@ func (w *work) summary(env string) *rbac.Change {
 // size is a measure of the work, for its read deadline.
 func (w *work) size() int {
 	if w.events != nil {
-		return len(w.events)
+		n := len(w.events)
+		for i := range w.events {
+			n += w.events[i].Count // a bulk reassignment's memberships
+		}
+		return n
 	}
 	c := w.change
 	return len(c.Memberships) + len(c.Roles) + len(c.Settings) + len(c.Organizations)
@@ -143,7 +147,7 @@ func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 	if carried && !a.needsView(w) {
 		s := newSource(ctx, nil, g)
 		seed(s, w.events)
-		err := a.applyEvents(g, s, w.events)
+		err := a.applyEvents(g, s, w.events, nil)
 		if err == nil {
 			g.high = max(g.high, w.revision)
 			return nil
@@ -165,7 +169,15 @@ func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 			a.publish(g, &snapshot{env: part, members: g.live.members})
 		}
 		if carried {
-			if err := a.applyEvents(g, s, w.events); err != nil {
+			// A summary of a bulk reassignment is applied from the
+			// snapshot when the store is at its revision (bulk.go).
+			bulk := func(ev *rbac.Event) error {
+				if e.Revision == w.revision && bulkFromSnapshot {
+					return a.reassign(g, s, e, ev)
+				}
+				return a.reread(g, s, ev)
+			}
+			if err := a.applyEvents(g, s, w.events, bulk); err != nil {
 				return err
 			}
 		} else {
@@ -175,6 +187,11 @@ func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 			}
 			if err := a.refreshAll(g, s, ms); err != nil {
 				return err
+			}
+			for _, ev := range w.bulkEvents() {
+				if err := a.reread(g, s, ev); err != nil {
+					return err
+				}
 			}
 		}
 		sum := c
@@ -265,11 +282,19 @@ func seed(s *source, events []rbac.Event) {
 	}
 }
 
-// applyEvents applies the memberships events carry, in order.
-func (a *Authorizer) applyEvents(g *gen, s *source, events []rbac.Event) error {
+// applyEvents applies the memberships events carry, in order, and hands
+// the summaries of bulk reassignments to bulk (nil: they need a read).
+func (a *Authorizer) applyEvents(g *gen, s *source, events []rbac.Event, bulk func(*rbac.Event) error) error {
 	for i := range events {
 		e := &events[i]
 		switch e.Type {
+		case rbac.EventMembershipsReassigned:
+			if bulk == nil {
+				return errNeedRead
+			}
+			if err := bulk(e); err != nil {
+				return err
+			}
 		case rbac.EventMembershipDeleted:
 			a.remove(g, e.Membership.OrganizationID, e.Membership.UserID)
 		case rbac.EventMembershipCreated, rbac.EventMembershipUpdated:

@@ -24,8 +24,12 @@
 // A write costs the authorizer what it changed: one membership's record
 // for a membership change, the records of its holders for an organization
 // role, a small environment-level part for an environment role or a
-// permission. An environment role deletion that reassigns its holders is
-// applied as one batch, without reading the store.
+// permission. A role deletion that reassigns more than
+// [rbac.MaxListedMemberships] holders, which the Service reports with one
+// [rbac.EventMembershipsReassigned], is applied as one batch from the
+// snapshot, reading only the organizations' default roles when holders
+// are left with none. An authorizer following the writes of another
+// process through a feed loads the snapshot again on such a change.
 //
 // # Following other processes
 //

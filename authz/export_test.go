@@ -7,3 +7,12 @@ func SetBulkReads(n int) (restore func()) {
 	bulkReads = n
 	return func() { bulkReads = old }
 }
+
+// SetBulkFromSnapshot sets whether a bulk reassignment is applied from
+// the snapshot when it can be (else its holders are read again from the
+// store), and returns a function that restores it.
+func SetBulkFromSnapshot(on bool) (restore func()) {
+	old := bulkFromSnapshot
+	bulkFromSnapshot = on
+	return func() { bulkFromSnapshot = old }
+}

@@ -251,3 +251,68 @@ func pipe[T any](list func(put func(T) error) error, consume func(*T) error) err
 	}
 	return err
 }
+
+// organizationDefaults sets, for each organization of need, its
+// effective default role in an environment whose record is env: one read
+// each when they are few, else one listing of the organizations.
+func organizationDefaults(ctx context.Context, tx rbac.Tx, env rbac.Environment, need map[string]string) error {
+	if len(need) <= 64 {
+		for id := range need {
+			o, err := tx.Organization(ctx, id)
+			if err != nil {
+				return err
+			}
+			need[id] = rbac.EffectiveSettings(env, o).DefaultRole
+		}
+		return nil
+	}
+	return tx.Organizations(ctx, rbac.Range{}, func(o rbac.Organization) error {
+		if _, ok := need[o.ID]; ok {
+			need[o.ID] = rbac.EffectiveSettings(env, o).DefaultRole
+		}
+		return nil
+	})
+}
+
+// membershipsOfPairs returns the memberships of the (organization, user)
+// pairs the store has, and calls gone with those it does not (or, read in
+// bulk, that are not active): one read each when they are few, else one
+// listing of the environment's active memberships.
+func membershipsOfPairs(ctx context.Context, tx rbac.Tx, pairs [][2]string, gone func(org, user string)) ([]rbac.Membership, error) {
+	var out []rbac.Membership
+	if len(pairs) <= bulkReads {
+		for _, p := range pairs {
+			m, err := tx.MembershipOf(ctx, p[0], p[1])
+			if errors.Is(err, rbac.ErrNotFound) {
+				gone(p[0], p[1])
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	named := make(map[[2]string]bool, len(pairs))
+	for _, p := range pairs {
+		named[p] = false
+	}
+	err := tx.Memberships(ctx, rbac.MembershipQuery{Statuses: []rbac.MembershipStatus{rbac.StatusActive}}, func(m rbac.Membership) error {
+		k := [2]string{m.OrganizationID, m.UserID}
+		if seen, ok := named[k]; ok && !seen {
+			named[k] = true
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pairs {
+		if !named[p] {
+			gone(p[0], p[1])
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,146 @@
+package authz
+
+import (
+	"slices"
+
+	"github.com/orgroles/rbac"
+)
+
+// ---- bulk reassignments ----
+//
+// A role deletion that reassigns more than rbac.MaxListedMemberships
+// memberships reports them with one EventMembershipsReassigned rather than
+// an event each. The records of its holders are in the snapshot: the
+// authorizer finds them there, in one pass over the member table, and
+// rebuilds each as the store changed it — the role removed and, when none
+// is left, its organization's effective default (an environment role);
+// the role replaced by the reassignment target (an organization role).
+// That is exact only when the store is at the deletion's revision, read
+// in the same transaction: the defaults read are then those the store
+// used. Otherwise (later writes committed meanwhile, or the records of
+// the commit are older than the snapshot's) the holders the snapshot
+// names are read again from the store, which is newer than the deletion.
+
+// bulkFromSnapshot is whether a bulk reassignment is applied from the
+// snapshot when it can be; tests turn it off to exercise the reads.
+var bulkFromSnapshot = true
+
+// bulkEvents returns the summary events of w's events.
+func (w *work) bulkEvents() []*rbac.Event {
+	var out []*rbac.Event
+	for i := range w.events {
+		if w.events[i].Type == rbac.EventMembershipsReassigned {
+			out = append(out, &w.events[i])
+		}
+	}
+	return out
+}
+
+// heldBy returns the records of g that hold the role e deleted: an
+// environment role, or an organization role of e's organization.
+func (a *Authorizer) heldBy(g *gen, e *rbac.Event) []*byte {
+	var out []*byte
+	var held []heldRole
+	if e.OrganizationID == "" {
+		id, ok := g.roles.ids[e.RoleSlug]
+		if !ok || !g.roles.live(id) {
+			return nil // no record holds it
+		}
+		g.live.members.each(func(p *byte) {
+			found := false
+			recordAt(p).envRoleIDs(func(x uint32) { found = found || x == id })
+			if found {
+				out = append(out, p)
+			}
+		})
+		return out
+	}
+	g.live.members.each(func(p *byte) {
+		if !isOf(p, e.OrganizationID) {
+			return
+		}
+		_, held = recordAt(p).roles(held[:0])
+		if slices.ContainsFunc(held, func(h heldRole) bool { return !h.env && h.slug == e.RoleSlug }) {
+			out = append(out, p)
+		}
+	})
+	return out
+}
+
+// reassign rebuilds, from the snapshot, the records of the holders of the
+// role summary event e deleted, in an environment whose record, at the
+// deletion's revision, is env. s reads from the deletion's transaction.
+func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.Event) error {
+	recs := a.heldBy(g, e)
+	if len(recs) == 0 {
+		return nil
+	}
+	var held []heldRole
+	roles := make([][]string, len(recs))
+	// Environment role: the organizations of the holders left with no
+	// role need their effective default.
+	var need map[string]string
+	for i, p := range recs {
+		_, held = recordAt(p).roles(held[:0])
+		rs := make([]string, 0, len(held))
+		for _, h := range held {
+			slug := h.slug
+			if h.env {
+				slug = g.roles.names[h.id]
+			}
+			if slug == e.RoleSlug && h.env == (e.OrganizationID == "") {
+				continue
+			}
+			rs = append(rs, slug)
+		}
+		if e.OrganizationID != "" && e.ReassignedTo != "" && !slices.Contains(rs, e.ReassignedTo) {
+			rs = append(rs, e.ReassignedTo)
+		}
+		if len(rs) == 0 {
+			if need == nil {
+				need = map[string]string{}
+			}
+			org, _ := recordAt(p).ids()
+			need[org] = ""
+		}
+		roles[i] = rs
+	}
+	if need != nil {
+		if err := organizationDefaults(s.ctx, s.tx, env, need); err != nil {
+			return err
+		}
+	}
+	m := rbac.Membership{Status: rbac.StatusActive}
+	for i, p := range recs {
+		m.OrganizationID, m.UserID = recordAt(p).ids()
+		m.Roles = roles[i]
+		if len(m.Roles) == 0 {
+			m.Roles = []string{need[m.OrganizationID]}
+		}
+		r, err := buildRecord(&m, s, &a.scratch)
+		if err != nil {
+			return err
+		}
+		a.put(g, r)
+	}
+	return nil
+}
+
+// reread reads again from the store the memberships whose records hold
+// the role summary event e deleted, and publishes them as they are now.
+func (a *Authorizer) reread(g *gen, s *source, e *rbac.Event) error {
+	recs := a.heldBy(g, e)
+	if len(recs) == 0 {
+		return nil
+	}
+	pairs := make([][2]string, len(recs))
+	for i, p := range recs {
+		org, user := recordAt(p).ids()
+		pairs[i] = [2]string{org, user}
+	}
+	ms, err := membershipsOfPairs(s.ctx, s.tx, pairs, func(org, user string) { a.remove(g, org, user) })
+	if err != nil {
+		return err
+	}
+	return a.refreshAll(g, s, ms)
+}
