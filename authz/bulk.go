@@ -2,6 +2,7 @@ package authz
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/orgroles/rbac"
 )
@@ -47,9 +48,7 @@ func (a *Authorizer) heldBy(g *gen, e *rbac.Event) []*byte {
 			return nil // no record holds it
 		}
 		g.live.members.each(func(p *byte) {
-			found := false
-			recordAt(p).envRoleIDs(func(x uint32) { found = found || x == id })
-			if found {
+			if holdsEnvRole(p, id) {
 				out = append(out, p)
 			}
 		})
@@ -70,19 +69,21 @@ func (a *Authorizer) heldBy(g *gen, e *rbac.Event) []*byte {
 // reassign rebuilds, from the snapshot, the records of the holders of the
 // role summary event e deleted, in an environment whose record, at the
 // deletion's revision, is env. s reads from the deletion's transaction.
+// It goes over the holders twice — to find the organizations whose
+// default a holder left with no role gets, then to build — decoding each
+// record's roles again rather than keeping them.
 func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.Event) error {
 	recs := a.heldBy(g, e)
 	if len(recs) == 0 {
 		return nil
 	}
 	var held []heldRole
-	roles := make([][]string, len(recs))
-	// Environment role: the organizations of the holders left with no
-	// role need their effective default.
-	var need map[string]string
-	for i, p := range recs {
+	var roles []string
+	// rolesOf sets roles to those the record p holds after the deletion,
+	// without the default a holder left with none gets.
+	rolesOf := func(p *byte) {
 		_, held = recordAt(p).roles(held[:0])
-		rs := make([]string, 0, len(held))
+		roles = roles[:0]
 		for _, h := range held {
 			slug := h.slug
 			if h.env {
@@ -91,32 +92,32 @@ func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.E
 			if slug == e.RoleSlug && h.env == (e.OrganizationID == "") {
 				continue
 			}
-			rs = append(rs, slug)
+			roles = append(roles, slug)
 		}
-		if e.OrganizationID != "" && e.ReassignedTo != "" && !slices.Contains(rs, e.ReassignedTo) {
-			rs = append(rs, e.ReassignedTo)
+		if e.OrganizationID != "" && e.ReassignedTo != "" && !slices.Contains(roles, e.ReassignedTo) {
+			roles = append(roles, e.ReassignedTo)
 		}
-		if len(rs) == 0 {
-			if need == nil {
-				need = map[string]string{}
-			}
+	}
+	need := map[string]string{}
+	for _, p := range recs {
+		if rolesOf(p); len(roles) == 0 {
 			org, _ := recordAt(p).ids()
 			need[org] = ""
 		}
-		roles[i] = rs
 	}
-	if need != nil {
+	if len(need) > 0 {
 		if err := organizationDefaults(s.ctx, s.tx, env, need); err != nil {
 			return err
 		}
 	}
 	m := rbac.Membership{Status: rbac.StatusActive}
-	for i, p := range recs {
+	for _, p := range recs {
+		rolesOf(p)
 		m.OrganizationID, m.UserID = recordAt(p).ids()
-		m.Roles = roles[i]
-		if len(m.Roles) == 0 {
-			m.Roles = []string{need[m.OrganizationID]}
+		if len(roles) == 0 {
+			roles = append(roles, need[m.OrganizationID])
 		}
+		m.Roles = roles
 		r, err := buildRecord(&m, s, &a.scratch)
 		if err != nil {
 			return err
@@ -143,4 +144,24 @@ func (a *Authorizer) reread(g *gen, s *source, e *rbac.Event) error {
 		return err
 	}
 	return a.refreshAll(g, s, ms)
+}
+
+// holdsEnvRole reports whether the record p points to holds the
+// environment role id, reading its header and environment role ids only.
+func holdsEnvRole(p *byte, id uint32) bool {
+	h := header(p)
+	n := int(get16(h[14:]))
+	if n == 0 {
+		return false
+	}
+	if get32(h[4:]) == id {
+		return true
+	}
+	w := int(get16(h[12:]))
+	for k := range n - 1 {
+		if *(*uint32)(unsafe.Add(unsafe.Pointer(p), recordHeader+8*w+4*k)) == id {
+			return true
+		}
+	}
+	return false
 }
