@@ -732,22 +732,10 @@ func (t *tx) DeleteMembership(ctx context.Context, id string) error {
 	return nil
 }
 
-// eachByID sorts memberships by id and hands them to fn: the bulk
-// statements leave the sorting to Go, which does it in memory whatever the
-// server's work_mem.
-func eachByID(ms []rbac.Membership, fn func(rbac.Membership) error) error {
-	slices.SortFunc(ms, func(a, b rbac.Membership) int { return cmp.Compare(a.ID, b.ID) })
-	for _, m := range ms {
-		if err := fn(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // ReplaceOrganizationRole is one statement. A holder that does not hold to
 // yet has its row rewritten in place (an UPDATE, cheaper than a delete and
-// an insert); one that does loses the row of from.
+// an insert); one that does loses the row of from. The memberships come
+// back sorted by id and go to fn as they arrive.
 func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
 		return err
@@ -755,7 +743,7 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 	if org == "" {
 		return nil
 	}
-	rows, err := t.query(ctx, `WITH moved AS (
+	const q = `WITH moved AS (
 			UPDATE $s.membership_roles r SET role_slug = $5
 			WHERE r.env = $1 AND r.role_scope = $2 AND r.role_slug = $3 AND ($4 = '' OR r.org_id = $4)
 				AND NOT EXISTS (SELECT 1 FROM $s.membership_roles x
@@ -767,34 +755,29 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 				AND EXISTS (SELECT 1 FROM $s.membership_roles x
 					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug = $5)
 			RETURNING r.membership_id),
-		changed AS (SELECT membership_id FROM moved UNION ALL SELECT membership_id FROM merged)
-		UPDATE $s.memberships m SET updated_at = $6
-		FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
-		RETURNING `+membershipColumns+`,
-			ARRAY(SELECT r.role_slug FROM $s.membership_roles r
-				WHERE r.env = m.env AND r.membership_id = m.id AND r.role_slug <> $3 AND r.role_slug <> $5
-				UNION ALL SELECT $5)`,
-		t.env, scope(org, from), from, org, to, now)
-	if err != nil {
-		return err
-	}
-	ms, err := pgx.CollectRows(rows, scanMembership)
-	if err != nil {
-		return fail(err)
-	}
-	return eachByID(ms, fn)
+		changed AS (SELECT membership_id FROM moved UNION ALL SELECT membership_id FROM merged),
+		up AS (
+			UPDATE $s.memberships m SET updated_at = $6
+			FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
+			RETURNING ` + membershipColumns + `,
+				ARRAY(SELECT r.role_slug FROM $s.membership_roles r
+					WHERE r.env = m.env AND r.membership_id = m.id AND r.role_slug <> $3 AND r.role_slug <> $5
+					UNION ALL SELECT $5) AS roles)
+		SELECT * FROM up ORDER BY id`
+	return t.bulk(ctx, q, []any{t.env, scope(org, from), from, org, to, now}, fn)
 }
 
 // RemoveEnvironmentRole is one statement: a holder with no other role has
 // its row rewritten in place to its organization's effective default (the
 // organization's own default if it has one, else the environment's: the
 // rule of rbac.EffectiveSettings, in SQL); one with other roles loses the
-// row.
+// row. The memberships come back sorted by id and go to fn as they
+// arrive.
 func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	rows, err := t.query(ctx, `WITH sole AS (
+	const q = `WITH sole AS (
 			UPDATE $s.membership_roles r SET role_slug = coalesce(o.default_role, e.default_role)
 			FROM $s.organizations o, $s.environments e
 			WHERE r.env = $1 AND r.role_scope = '' AND r.role_slug = $2
@@ -809,18 +792,33 @@ func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Ti
 					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2)
 			RETURNING r.membership_id, ARRAY(SELECT x.role_slug FROM $s.membership_roles x
 				WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2) AS roles),
-		changed AS (SELECT * FROM sole UNION ALL SELECT * FROM shared)
-		UPDATE $s.memberships m SET updated_at = $3
-		FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
-		RETURNING `+membershipColumns+`, changed.roles`, t.env, slug, now)
-	if err != nil {
-		return err
-	}
-	ms, err := pgx.CollectRows(rows, scanMembership)
-	if err != nil {
+		changed AS (SELECT * FROM sole UNION ALL SELECT * FROM shared),
+		up AS (
+			UPDATE $s.memberships m SET updated_at = $3
+			FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
+			RETURNING ` + membershipColumns + `, changed.roles)
+		SELECT * FROM up ORDER BY id`
+	return t.bulk(ctx, q, []any{t.env, slug, now}, fn)
+}
+
+// bulkWorkMem is the memory a bulk statement may give each of its sorts
+// and hashes (PostgreSQL's work_mem, set for that statement only): its
+// joins and its sort by id hold as many rows as it changes, which the
+// server's default (4 MB) would send to temporary files.
+const bulkWorkMem = "256MB"
+
+// bulk runs a bulk statement q, which returns memberships sorted by id,
+// with work_mem raised for it, and hands the rows to fn as they arrive.
+func (t *tx) bulk(ctx context.Context, q string, args []any, fn func(rbac.Membership) error) error {
+	var old, set string
+	if err := t.tx.QueryRow(ctx, `SELECT current_setting('work_mem'), set_config('work_mem', $1, true)`, bulkWorkMem).Scan(&old, &set); err != nil {
 		return fail(err)
 	}
-	return eachByID(ms, fn)
+	if err := each(ctx, t, q, args, scanMembership, fn); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(ctx, `SELECT set_config('work_mem', $1, true)`, old)
+	return fail(err)
 }
 
 // ---- group mappings ----
