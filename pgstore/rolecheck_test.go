@@ -1,0 +1,58 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/orgroles/rbac"
+)
+
+// TestMembershipRolesMustExist checks, below the Service, what the schema
+// guarantees of the roles of memberships (I1): a statement that writes a
+// membership role naming no role fails, and a transaction that deletes a
+// role some membership still holds fails at commit; both change nothing.
+func TestMembershipRolesMustExist(t *testing.T) {
+	ctx := context.Background()
+	pool := sharedPool(t)
+	store := newStore(t)
+	svc := rbac.New(store)
+	must[rbac.Environment](t)(svc.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
+	must[rbac.Organization](t)(svc.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "acme"}))
+	must[rbac.Role](t)(svc.CreateRole(ctx, "prod", rbac.RoleInput{Slug: "held", Name: "Held"}))
+	m := must[rbac.Membership](t)(svc.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "u1", Roles: []string{"held"}}))
+	s := store.Schema()
+	isViolation := func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "membership_roles_role_fkey"
+	}
+	for _, c := range []struct{ what, sql string }{
+		{"insert", `INSERT INTO ` + s + `.membership_roles (env, membership_id, org_id, role_slug) VALUES ('prod', $1, 'acme', 'ghost')`},
+		{"update", `UPDATE ` + s + `.membership_roles SET role_slug = 'ghost' WHERE env = 'prod' AND membership_id = $1`},
+	} {
+		_, err := pool.Exec(ctx, c.sql, m.ID)
+		if !isViolation(err) {
+			t.Fatalf("%s of a membership role naming no role: %v, want a violation of membership_roles_role_fkey", c.what, err)
+		}
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+s+`.environment_order WHERE env = 'prod' AND role_slug = 'held'`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM `+s+`.roles WHERE env = 'prod' AND scope = '' AND slug = 'held'`)
+		return err
+	})
+	if !isViolation(err) {
+		t.Fatalf("deleting a held role: %v, want a violation of membership_roles_role_fkey at commit", err)
+	}
+	if got := must[rbac.Membership](t)(svc.GetMembership(ctx, "prod", m.ID)); len(got.Roles) != 1 || got.Roles[0] != "held" {
+		t.Fatalf("the membership holds %v after the refused writes, want [held]", got.Roles)
+	}
+	must[rbac.Role](t)(svc.GetRole(ctx, "prod", "held"))
+	// A role no membership holds any more may go.
+	must[rbac.Membership](t)(svc.UpdateMembershipRoles(ctx, "prod", m.ID, []string{"member"}))
+	must[rbac.DeletionPlan](t)(svc.DeleteRole(ctx, "prod", "held", rbac.DeleteOptions{}))
+}
