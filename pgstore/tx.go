@@ -29,6 +29,8 @@ type tx struct {
 	envOrderKnown bool
 	// deleted is set once the transaction deleted its environment.
 	deleted bool
+	// cursors counts the cursors the transaction declared (listing.go).
+	cursors int
 }
 
 var _ rbac.Tx = (*tx)(nil)
@@ -309,9 +311,9 @@ func (t *tx) DeletePermission(ctx context.Context, slug string, now time.Time, f
 
 // ---- roles ----
 
-const roleColumns = `r.scope, r.slug, r.id, r.name, r.description, r.created_at, r.updated_at,
-	ARRAY(SELECT p.permission FROM $s.role_permissions p
-		WHERE p.env = r.env AND p.role_scope = r.scope AND p.role_slug = r.slug ORDER BY p.permission)`
+// roleColumns reads a role's permissions from its own row, kept equal to
+// role_permissions by triggers (migration 4).
+const roleColumns = `r.scope, r.slug, r.id, r.name, r.description, r.created_at, r.updated_at, r.permissions`
 
 func scanRole(row pgx.CollectableRow) (rbac.Role, error) {
 	var r rbac.Role
@@ -367,8 +369,8 @@ func (t *tx) EachOrganizationRole(ctx context.Context, fn func(rbac.Role) error)
 	if err := t.check(false); err != nil {
 		return err
 	}
-	return each(ctx, t, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
-		[]any{t.env}, scanRole, fn)
+	return t.eachRoleRaw(ctx, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
+		[]any{t.env}, fn)
 }
 
 // roles lists the roles of a scope.
@@ -611,6 +613,14 @@ const membershipColumns = `m.id, m.org_id, m.user_id, m.status, m.role_source, m
 const membershipRoles = `ARRAY(SELECT r.role_slug FROM $s.membership_roles r
 	WHERE r.env = m.env AND r.membership_id = m.id ORDER BY r.role_slug)`
 
+// scanMembershipColumns scans membershipColumns alone.
+func scanMembershipColumns(row pgx.CollectableRow) (rbac.Membership, error) {
+	var m rbac.Membership
+	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt)
+	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
+	return m, err
+}
+
 func scanMembership(row pgx.CollectableRow) (rbac.Membership, error) {
 	var m rbac.Membership
 	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt, &m.Roles)
@@ -652,6 +662,13 @@ func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rb
 	if err := t.check(false); err != nil {
 		return err
 	}
+	st := make([]string, len(q.Statuses))
+	for i, s := range q.Statuses {
+		st[i] = string(s)
+	}
+	if listAll(q) {
+		return t.allMemberships(ctx, st, fn)
+	}
 	w := &where{}
 	w.and("m.env = " + w.arg(t.env))
 	if q.OrganizationID != "" {
@@ -661,10 +678,6 @@ func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rb
 		w.and("m.user_id = " + w.arg(q.UserID))
 	}
 	if len(q.Statuses) > 0 {
-		st := make([]string, len(q.Statuses))
-		for i, s := range q.Statuses {
-			st[i] = string(s)
-		}
 		w.and("m.status = ANY(" + w.arg(st) + "::text[])")
 	}
 	if q.Role != "" {
