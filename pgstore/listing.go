@@ -211,7 +211,6 @@ func rawDecodable(rows pgx.Rows, n, ts, rest int) bool {
 		return false
 	}
 	for i, fd := range fds[:n+ts] {
-		const textOID, timestamptzOID = 25, 1184
 		if i < n && fd.DataTypeOID != textOID || i >= n && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode) {
 			return false
 		}
@@ -243,6 +242,9 @@ func decodeMembership(v [][]byte) (rbac.Membership, error) {
 	m.UpdatedAt, err = timestamptz(v[6])
 	return m, err
 }
+
+// The type ids of text and timestamptz, fixed in PostgreSQL's catalog.
+const textOID, timestamptzOID = 25, 1184
 
 var (
 	statusNames = []string{string(rbac.StatusActive), string(rbac.StatusPending), string(rbac.StatusInactive)}
@@ -283,10 +285,7 @@ func (t *tx) eachRoleRaw(ctx context.Context, q string, args []any, fn func(rbac
 		return err
 	}
 	defer rows.Close()
-	raw := false
-	if fds := rows.FieldDescriptions(); len(fds) == 8 && fds[7].DataTypeOID == textArrayOID && fds[7].Format == pgx.BinaryFormatCode {
-		raw = rawDecodable(rows, 5, 2, 1)
-	}
+	raw := rawDecodable(rows, 5, 2, 1) && rows.FieldDescriptions()[7].DataTypeOID == textOID
 	for rows.Next() {
 		var r rbac.Role
 		if raw {
@@ -304,8 +303,6 @@ func (t *tx) eachRoleRaw(ctx context.Context, q string, args []any, fn func(rbac
 	return fail(rows.Err())
 }
 
-const textArrayOID = 1009
-
 // decodeRole decodes the wire bytes of roleColumns.
 func decodeRole(v [][]byte) (rbac.Role, error) {
 	for _, b := range v {
@@ -313,44 +310,10 @@ func decodeRole(v [][]byte) (rbac.Role, error) {
 			return rbac.Role{}, fmt.Errorf("pgstore: role: unexpected NULL")
 		}
 	}
-	arr := v[7]
-	// text[] in binary: dimensions, flags, element type, then per
-	// dimension its length and lower bound, then each element's length
-	// and bytes.
-	if len(arr) < 12 {
-		return rbac.Role{}, fmt.Errorf("pgstore: role permissions: short array")
-	}
-	ndim := int32(binary.BigEndian.Uint32(arr))
-	n := 0
-	body := arr[12:]
-	switch ndim {
-	case 0:
-	case 1:
-		if len(body) < 8 {
-			return rbac.Role{}, fmt.Errorf("pgstore: role permissions: short array")
-		}
-		n = int(int32(binary.BigEndian.Uint32(body)))
-		body = body[8:]
-	default:
-		return rbac.Role{}, fmt.Errorf("pgstore: role permissions: %d dimensions", ndim)
-	}
-	size := len(v[0]) + len(v[1]) + len(v[2]) + len(v[3]) + len(v[4]) + len(body) - 4*n
 	var sb strings.Builder
-	sb.Grow(max(size, 0))
-	for _, b := range v[:5] {
-		sb.Write(b)
-	}
-	rest := body
-	for range n {
-		if len(rest) < 4 {
-			return rbac.Role{}, fmt.Errorf("pgstore: role permissions: short array")
-		}
-		l := int(int32(binary.BigEndian.Uint32(rest)))
-		if l < 0 || len(rest) < 4+l {
-			return rbac.Role{}, fmt.Errorf("pgstore: role permissions: bad element")
-		}
-		sb.Write(rest[4 : 4+l])
-		rest = rest[4+l:]
+	sb.Grow(len(v[0]) + len(v[1]) + len(v[2]) + len(v[3]) + len(v[4]) + len(v[7]))
+	for _, i := range []int{0, 1, 2, 3, 4, 7} {
+		sb.Write(v[i])
 	}
 	all := sb.String()
 	at := 0
@@ -360,13 +323,7 @@ func decodeRole(v [][]byte) (rbac.Role, error) {
 		return s
 	}
 	r := rbac.Role{OrganizationID: cut(len(v[0])), Slug: cut(len(v[1])), ID: cut(len(v[2])),
-		Name: cut(len(v[3])), Description: cut(len(v[4])), Permissions: make([]string, n)}
-	rest = body
-	for i := range n {
-		l := int(int32(binary.BigEndian.Uint32(rest)))
-		r.Permissions[i] = cut(l)
-		rest = rest[4+l:]
-	}
+		Name: cut(len(v[3])), Description: cut(len(v[4])), Permissions: permissionList(cut(len(v[7])))}
 	r.Type = rbac.EnvironmentRole
 	if r.OrganizationID != "" {
 		r.Type = rbac.OrganizationRole

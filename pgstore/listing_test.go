@@ -82,9 +82,9 @@ func TestFullListings(t *testing.T) {
 		// The column the triggers keep equals role_permissions.
 		var wrong int
 		must(sharedPool(t).QueryRow(ctx, `SELECT count(*) FROM `+store.Schema()+`.roles r WHERE r.env = $1
-			AND r.permissions IS DISTINCT FROM coalesce((SELECT array_agg(p.permission ORDER BY p.permission)
+			AND r.permissions IS DISTINCT FROM coalesce((SELECT string_agg(p.permission, ' ' ORDER BY p.permission)
 				FROM `+store.Schema()+`.role_permissions p
-				WHERE p.env = r.env AND p.role_scope = r.scope AND p.role_slug = r.slug), '{}')`, env).Scan(&wrong))
+				WHERE p.env = r.env AND p.role_scope = r.scope AND p.role_slug = r.slug), '')`, env).Scan(&wrong))
 		if wrong > 0 {
 			rt.Fatalf("%d roles whose permissions column differs from role_permissions", wrong)
 		}

@@ -317,14 +317,24 @@ const roleColumns = `r.scope, r.slug, r.id, r.name, r.description, r.created_at,
 
 func scanRole(row pgx.CollectableRow) (rbac.Role, error) {
 	var r rbac.Role
-	err := row.Scan(&r.OrganizationID, &r.Slug, &r.ID, &r.Name, &r.Description, &r.CreatedAt, &r.UpdatedAt, &r.Permissions)
+	var perms string
+	err := row.Scan(&r.OrganizationID, &r.Slug, &r.ID, &r.Name, &r.Description, &r.CreatedAt, &r.UpdatedAt, &perms)
 	r.Type = rbac.EnvironmentRole
 	if r.OrganizationID != "" {
 		r.Type = rbac.OrganizationRole
 	}
 	r.CreatedAt, r.UpdatedAt = utc(r.CreatedAt), utc(r.UpdatedAt)
-	r.Permissions = nonNil(r.Permissions)
+	r.Permissions = permissionList(perms)
 	return r, err
+}
+
+// permissionList splits the permissions column: slugs separated by
+// spaces. The slugs share the column's string.
+func permissionList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, " ")
 }
 
 func (t *tx) EnvironmentRole(ctx context.Context, slug string) (rbac.Role, error) {
@@ -392,11 +402,14 @@ func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
 	}
 	perms := sortedUniq(r.Permissions)
 	b := &pgx.Batch{}
-	b.Queue(t.sql(`INSERT INTO $s.roles (env, scope, slug, id, name, description, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	// The permissions column is written with the row (the triggers on
+	// role_permissions then leave it alone).
+	b.Queue(t.sql(`INSERT INTO $s.roles (env, scope, slug, id, name, description, created_at, updated_at, permissions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (env, scope, slug) DO UPDATE SET id = excluded.id, name = excluded.name,
-			description = excluded.description, created_at = excluded.created_at, updated_at = excluded.updated_at`),
-		t.env, r.OrganizationID, r.Slug, r.ID, r.Name, r.Description, r.CreatedAt, r.UpdatedAt)
+			description = excluded.description, created_at = excluded.created_at, updated_at = excluded.updated_at,
+			permissions = excluded.permissions`),
+		t.env, r.OrganizationID, r.Slug, r.ID, r.Name, r.Description, r.CreatedAt, r.UpdatedAt, strings.Join(perms, " "))
 	b.Queue(t.sql(`DELETE FROM $s.role_permissions
 		WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND permission <> ALL($4::text[])`),
 		t.env, r.OrganizationID, r.Slug, perms)
