@@ -138,8 +138,8 @@ func clip(s []string) []string {
 	return append([]string(nil), s...)
 }
 
-// followErr makes err an *rbac.Error: canceled when ctx is done,
-// internal otherwise.
+// followErr makes err, of the feed or of pruning, an *rbac.Error:
+// canceled when ctx is done, internal otherwise.
 func (s *Store) followErr(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return &rbac.Error{Kind: rbac.KindCanceled, Code: rbac.CodeCanceled,
@@ -161,7 +161,7 @@ func (s *Store) PruneChanges(ctx context.Context, env string, before time.Time) 
 		WHERE env = $1 AND committed_at < $2
 		AND revision < (SELECT max(revision) FROM $s.changes WHERE env = $1)`), env, before)
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: prune changes: %w", err)
+		return 0, s.followErr(ctx, "prune changes", err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -29,6 +29,8 @@ type tx struct {
 	envOrderKnown bool
 	// deleted is set once the transaction deleted its environment.
 	deleted bool
+	// cursors counts the cursors the transaction declared (listing.go).
+	cursors int
 }
 
 var _ rbac.Tx = (*tx)(nil)
@@ -309,20 +311,30 @@ func (t *tx) DeletePermission(ctx context.Context, slug string, now time.Time, f
 
 // ---- roles ----
 
-const roleColumns = `r.scope, r.slug, r.id, r.name, r.description, r.created_at, r.updated_at,
-	ARRAY(SELECT p.permission FROM $s.role_permissions p
-		WHERE p.env = r.env AND p.role_scope = r.scope AND p.role_slug = r.slug ORDER BY p.permission)`
+// roleColumns reads a role's permissions from its own row, kept equal to
+// role_permissions by triggers (migration 4).
+const roleColumns = `r.scope, r.slug, r.id, r.name, r.description, r.created_at, r.updated_at, r.permissions`
 
 func scanRole(row pgx.CollectableRow) (rbac.Role, error) {
 	var r rbac.Role
-	err := row.Scan(&r.OrganizationID, &r.Slug, &r.ID, &r.Name, &r.Description, &r.CreatedAt, &r.UpdatedAt, &r.Permissions)
+	var perms string
+	err := row.Scan(&r.OrganizationID, &r.Slug, &r.ID, &r.Name, &r.Description, &r.CreatedAt, &r.UpdatedAt, &perms)
 	r.Type = rbac.EnvironmentRole
 	if r.OrganizationID != "" {
 		r.Type = rbac.OrganizationRole
 	}
 	r.CreatedAt, r.UpdatedAt = utc(r.CreatedAt), utc(r.UpdatedAt)
-	r.Permissions = nonNil(r.Permissions)
+	r.Permissions = permissionList(perms)
 	return r, err
+}
+
+// permissionList splits the permissions column: slugs separated by
+// spaces. The slugs share the column's string.
+func permissionList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, " ")
 }
 
 func (t *tx) EnvironmentRole(ctx context.Context, slug string) (rbac.Role, error) {
@@ -367,8 +379,8 @@ func (t *tx) EachOrganizationRole(ctx context.Context, fn func(rbac.Role) error)
 	if err := t.check(false); err != nil {
 		return err
 	}
-	return each(ctx, t, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
-		[]any{t.env}, scanRole, fn)
+	return t.eachRoleRaw(ctx, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
+		[]any{t.env}, fn)
 }
 
 // roles lists the roles of a scope.
@@ -390,11 +402,14 @@ func (t *tx) PutRole(ctx context.Context, r rbac.Role) error {
 	}
 	perms := sortedUniq(r.Permissions)
 	b := &pgx.Batch{}
-	b.Queue(t.sql(`INSERT INTO $s.roles (env, scope, slug, id, name, description, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	// The permissions column is written with the row (the triggers on
+	// role_permissions then leave it alone).
+	b.Queue(t.sql(`INSERT INTO $s.roles (env, scope, slug, id, name, description, created_at, updated_at, permissions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (env, scope, slug) DO UPDATE SET id = excluded.id, name = excluded.name,
-			description = excluded.description, created_at = excluded.created_at, updated_at = excluded.updated_at`),
-		t.env, r.OrganizationID, r.Slug, r.ID, r.Name, r.Description, r.CreatedAt, r.UpdatedAt)
+			description = excluded.description, created_at = excluded.created_at, updated_at = excluded.updated_at,
+			permissions = excluded.permissions`),
+		t.env, r.OrganizationID, r.Slug, r.ID, r.Name, r.Description, r.CreatedAt, r.UpdatedAt, strings.Join(perms, " "))
 	b.Queue(t.sql(`DELETE FROM $s.role_permissions
 		WHERE env = $1 AND role_scope = $2 AND role_slug = $3 AND permission <> ALL($4::text[])`),
 		t.env, r.OrganizationID, r.Slug, perms)
@@ -611,6 +626,14 @@ const membershipColumns = `m.id, m.org_id, m.user_id, m.status, m.role_source, m
 const membershipRoles = `ARRAY(SELECT r.role_slug FROM $s.membership_roles r
 	WHERE r.env = m.env AND r.membership_id = m.id ORDER BY r.role_slug)`
 
+// scanMembershipColumns scans membershipColumns alone.
+func scanMembershipColumns(row pgx.CollectableRow) (rbac.Membership, error) {
+	var m rbac.Membership
+	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt)
+	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
+	return m, err
+}
+
 func scanMembership(row pgx.CollectableRow) (rbac.Membership, error) {
 	var m rbac.Membership
 	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt, &m.Roles)
@@ -652,6 +675,13 @@ func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rb
 	if err := t.check(false); err != nil {
 		return err
 	}
+	st := make([]string, len(q.Statuses))
+	for i, s := range q.Statuses {
+		st[i] = string(s)
+	}
+	if listAll(q) {
+		return t.allMemberships(ctx, st, fn)
+	}
 	w := &where{}
 	w.and("m.env = " + w.arg(t.env))
 	if q.OrganizationID != "" {
@@ -661,10 +691,6 @@ func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rb
 		w.and("m.user_id = " + w.arg(q.UserID))
 	}
 	if len(q.Statuses) > 0 {
-		st := make([]string, len(q.Statuses))
-		for i, s := range q.Statuses {
-			st[i] = string(s)
-		}
 		w.and("m.status = ANY(" + w.arg(st) + "::text[])")
 	}
 	if q.Role != "" {

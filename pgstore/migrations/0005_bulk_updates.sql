@@ -1,4 +1,4 @@
--- Version 4: a bulk change (a role deletion reassigning its holders) sets
+-- Version 5: a bulk change (a role deletion reassigning its holders) sets
 -- updated_at on every membership it changes. updated_at is in no index,
 -- so with room left in each page PostgreSQL rewrites such a row in place
 -- (a heap-only update) rather than adding an entry to each of the
