@@ -138,6 +138,12 @@ func membershipsOf(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membersh
 	return memberships(ctx, tx, rbac.MembershipQuery{OrganizationID: org})
 }
 
+// grantLister is what a Tx may offer beside EachOrganizationRole: the
+// same listing with only what a load uses (pgstore has it).
+type grantLister interface {
+	EachOrganizationRoleGrant(ctx context.Context, fn func(org, slug string, permissions []string) error) error
+}
+
 // loadAll reads, for a full load, every active membership and calls fn
 // with each and a source of the organization roles and settings its
 // record needs, in three streaming listings whatever the environment's
@@ -148,7 +154,15 @@ func membershipsOf(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membersh
 // them run on two goroutines (see pipe).
 func loadAll(ctx context.Context, tx rbac.Tx, s *source, fn func(m *rbac.Membership) error) error {
 	sorted := true
-	err := pipe(func(put func(rbac.Role) error) error { return tx.EachOrganizationRole(ctx, put) }, func(r *rbac.Role) error {
+	list := func(put func(rbac.Role) error) error { return tx.EachOrganizationRole(ctx, put) }
+	if g, ok := tx.(grantLister); ok {
+		list = func(put func(rbac.Role) error) error {
+			return g.EachOrganizationRoleGrant(ctx, func(org, slug string, perms []string) error {
+				return put(rbac.Role{OrganizationID: org, Slug: slug, Permissions: perms})
+			})
+		}
+	}
+	err := pipe(list, func(r *rbac.Role) error {
 		l := listedRole{ref: rbac.RoleRef{OrganizationID: r.OrganizationID, Slug: r.Slug}, r: s.roleOf(r.Permissions)}
 		if n := s.listed.n; n > 0 && compareRef(s.listed.at(n-1).ref, l.ref) >= 0 {
 			sorted = false

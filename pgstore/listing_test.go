@@ -116,6 +116,28 @@ func TestFullListings(t *testing.T) {
 			}); err != nil {
 				return err
 			}
+			// The narrow listing a load uses names the same roles with the
+			// same permissions.
+			type grant struct {
+				Org, Slug string
+				Perms     []string
+			}
+			var want, got []grant
+			for _, r := range listed {
+				want = append(want, grant{r.OrganizationID, r.Slug, r.Permissions})
+			}
+			g := tx.(interface {
+				EachOrganizationRoleGrant(ctx context.Context, fn func(org, slug string, permissions []string) error) error
+			})
+			if err := g.EachOrganizationRoleGrant(ctx, func(org, slug string, perms []string) error {
+				got = append(got, grant{org, slug, perms})
+				return nil
+			}); err != nil {
+				return err
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				rt.Fatalf("organization role grants (-roles +grants):\n%s", d)
+			}
 			for _, r := range listed {
 				one, err := tx.OrganizationRole(ctx, r.OrganizationID, r.Slug)
 				if err != nil {
