@@ -127,9 +127,6 @@ func WithErrorHandler(fn func(error)) Option { return func(o *options) { o.onErr
 // failing and when it recovers, not at every retry.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// withClock is for tests.
-func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
 // New loads the snapshot of environment env from the Service's store and
 // keeps it up to date: every later write through svc is visible to checks
 // before the write call returns, and, with [WithFeed], the writes of
