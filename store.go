@@ -108,7 +108,11 @@ type RoleTx interface {
 	// slug.
 	OrganizationRoles(ctx context.Context, org string) ([]Role, error)
 	// EachOrganizationRole lists every organization role of the
-	// environment, ordered by (organization id, slug).
+	// environment, ordered by (organization id, slug). A Tx may also have
+	// EachOrganizationRoleGrant(ctx, fn func(org, slug string,
+	// permissions []string) error) error, the same listing with only
+	// those fields, which package authz uses for a full load when it is
+	// there (pgstore's has it: it reads a third of the bytes).
 	EachOrganizationRole(ctx context.Context, fn func(Role) error) error
 	// PutRole inserts or replaces a role: an environment role when r.Type
 	// is EnvironmentRole (r.OrganizationID is then empty), else the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orgroles/rbac"
 	"github.com/orgroles/rbac/authz"
+	"github.com/orgroles/rbac/internal/pgtest"
 	"github.com/orgroles/rbac/pgstore"
 )
 
@@ -38,7 +39,7 @@ const (
 )
 
 type faultWorld struct {
-	c        *cluster
+	c        *pgtest.Cluster
 	w        *world // the writer, for comparisons with the store
 	follower *authz.Authorizer
 
@@ -48,7 +49,10 @@ type faultWorld struct {
 
 func newFaultWorld(t *testing.T) *faultWorld {
 	t.Helper()
-	c := startCluster(t)
+	if testing.Short() {
+		t.Skip("private PostgreSQL clusters take seconds to start: skipped with -short")
+	}
+	c := pgtest.Start(t, pgtest.Options{})
 	ctx := context.Background()
 	ws, err := pgstore.Open(ctx, newPool(t, c.DSN()), pgstore.Options{Schema: faultSchema})
 	if err != nil {
@@ -145,25 +149,19 @@ func (f *faultWorld) revoke(t *testing.T, user string, bound time.Duration) time
 	return allowed
 }
 
-// listener returns the pids of the backends of the follower's feed.
-func (f *faultWorld) listener(t *testing.T) []int {
+// listener returns the pid of the backend of the follower's feed, which
+// listens and reads the changes on one connection.
+func (f *faultWorld) listener(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		if pids := f.c.backends(t, "LISTEN", "SELECT revision, environment"); len(pids) > 0 {
-			return pids
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("no backend of the follower's feed")
-	return nil
+	return f.c.WaitBackend(t, time.Second, "strpos(query, 'LISTEN') > 0 OR strpos(query, 'SELECT revision, environment') > 0")
 }
 
 // TestFaultListenerKilled terminates the backend of the follower's feed,
 // then revokes a member while the follower has no feed.
 func TestFaultListenerKilled(t *testing.T) {
 	f := newFaultWorld(t)
-	for _, pid := range f.listener(t) {
-		f.c.Terminate(t, pid)
+	if pid := f.listener(t); !f.c.TerminateBackend(t, pid) {
+		t.Fatalf("backend %d of the feed was not there to terminate", pid)
 	}
 	allowed := f.revoke(t, "ana", faultBound)
 	took := f.converge(t, faultBound)
@@ -182,10 +180,8 @@ func TestFaultListenerKilled(t *testing.T) {
 // within the bound all the same.
 func TestFaultListenerStopped(t *testing.T) {
 	f := newFaultWorld(t)
-	pids := f.listener(t)
-	for _, pid := range pids {
-		f.c.Stop(t, pid)
-	}
+	pid := f.listener(t)
+	f.c.StopBackend(t, pid)
 	allowed := f.revoke(t, "ana", faultBound)
 	took := f.converge(t, faultBound)
 	t.Logf("listener stopped: ana allowed for %v after her revocation began; converged %v later", allowed.Round(time.Millisecond), took.Round(time.Millisecond))
@@ -194,9 +190,7 @@ func TestFaultListenerStopped(t *testing.T) {
 	if f.reported() == "" {
 		t.Error("the follower reported nothing while its feed was stopped")
 	}
-	for _, pid := range pids {
-		f.c.Continue(t, pid)
-	}
+	f.c.ContinueBackend(t, pid)
 }
 
 // TestFaultServerRestarted restarts the server: a member revoked just
@@ -229,7 +223,9 @@ func TestFaultServerRestarted(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	})
-	f.c.Restart(t, down)
+	f.c.Stop(t)
+	time.Sleep(down)
+	f.c.Restart(t)
 	close(stopped)
 	wg.Wait()
 	if denied == 0 || denied > faultStale+2*faultPoll+time.Second {

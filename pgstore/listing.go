@@ -128,7 +128,7 @@ func (c *membershipCursor) fetch(ctx context.Context) error {
 	defer rows.Close()
 	c.buf, c.i = c.buf[:0], 0
 	c.text, c.ends = c.text[:0], c.ends[:0]
-	raw := rawDecodable(rows, 5, 2, 0)
+	raw := rawDecodable(rows)
 	for rows.Next() {
 		var m rbac.Membership
 		if raw {
@@ -230,16 +230,16 @@ func (c *roleCursor) fetch(ctx context.Context) error {
 	return nil
 }
 
-// rawDecodable reports whether rows hold text columns in their first n
-// fields and binary timestamps in the next ts (then rest more), which the
-// decoders here read from the wire bytes; otherwise rows are scanned.
-func rawDecodable(rows pgx.Rows, n, ts, rest int) bool {
+// rawDecodable reports whether rows hold membershipColumns as
+// decodeMembership reads them from the wire bytes: five texts, then two
+// binary timestamps. Otherwise rows are scanned.
+func rawDecodable(rows pgx.Rows) bool {
 	fds := rows.FieldDescriptions()
-	if len(fds) != n+ts+rest {
+	if len(fds) != 7 {
 		return false
 	}
-	for i, fd := range fds[:n+ts] {
-		if i < n && fd.DataTypeOID != textOID || i >= n && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode) {
+	for i, fd := range fds {
+		if i < 5 && fd.DataTypeOID != textOID || i >= 5 && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode) {
 			return false
 		}
 	}
@@ -297,66 +297,6 @@ func timestamptz(b []byte) (time.Time, error) {
 	return time.Unix(y2k+sec, rem*1000).UTC(), nil
 }
 
-// eachRoleRaw runs q, of roleColumns, and calls fn with each role,
-// decoded from the wire bytes when the columns are as expected (the
-// strings of a role share one allocation), scanned otherwise.
-func (t *tx) eachRoleRaw(ctx context.Context, q string, args []any, fn func(rbac.Role) error) error {
-	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	raw := rawDecodable(rows, 5, 2, 1) && rows.FieldDescriptions()[7].DataTypeOID == textOID
-	for rows.Next() {
-		var r rbac.Role
-		if raw {
-			r, err = decodeRole(rows.RawValues())
-		} else {
-			r, err = scanRole(rows)
-		}
-		if err != nil {
-			return fail(err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return fail(rows.Err())
-}
-
-// decodeRole decodes the wire bytes of roleColumns.
-func decodeRole(v [][]byte) (rbac.Role, error) {
-	for _, b := range v {
-		if b == nil {
-			return rbac.Role{}, fmt.Errorf("pgstore: role: unexpected NULL")
-		}
-	}
-	var sb strings.Builder
-	sb.Grow(len(v[0]) + len(v[1]) + len(v[2]) + len(v[3]) + len(v[4]) + len(v[7]))
-	for _, i := range []int{0, 1, 2, 3, 4, 7} {
-		sb.Write(v[i])
-	}
-	all := sb.String()
-	at := 0
-	cut := func(l int) string {
-		s := all[at : at+l]
-		at += l
-		return s
-	}
-	r := rbac.Role{OrganizationID: cut(len(v[0])), Slug: cut(len(v[1])), ID: cut(len(v[2])),
-		Name: cut(len(v[3])), Description: cut(len(v[4])), Permissions: permissionList(cut(len(v[7])))}
-	r.Type = rbac.EnvironmentRole
-	if r.OrganizationID != "" {
-		r.Type = rbac.OrganizationRole
-	}
-	var err error
-	if r.CreatedAt, err = timestamptz(v[5]); err != nil {
-		return r, err
-	}
-	r.UpdatedAt, err = timestamptz(v[6])
-	return r, err
-}
-
 // EachOrganizationRoleGrant lists every organization role of the
 // environment, ordered by (organization id, slug), with only what a read
 // model builds from it: its organization, slug and permissions. It reads
@@ -377,16 +317,25 @@ func (t *tx) EachOrganizationRoleGrant(ctx context.Context, fn func(org, slug st
 		if len(v) != 3 || v[0] == nil || v[1] == nil || v[2] == nil {
 			return fail(fmt.Errorf("pgstore: organization roles: unexpected row"))
 		}
-		var sb strings.Builder
-		sb.Grow(len(v[0]) + len(v[1]) + len(v[2]))
-		sb.Write(v[0])
-		sb.Write(v[1])
-		sb.Write(v[2])
-		all := sb.String()
+		all := joined(v[0], v[1], v[2])
 		a, b := len(v[0]), len(v[0])+len(v[1])
 		if err := fn(all[:a], all[a:b], permissionList(all[b:])); err != nil {
 			return err
 		}
 	}
 	return fail(rows.Err())
+}
+
+// joined returns the bytes of parts end to end, in one allocation.
+func joined(parts ...[]byte) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, p := range parts {
+		sb.Write(p)
+	}
+	return sb.String()
 }

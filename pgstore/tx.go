@@ -379,8 +379,8 @@ func (t *tx) EachOrganizationRole(ctx context.Context, fn func(rbac.Role) error)
 	if err := t.check(false); err != nil {
 		return err
 	}
-	return t.eachRoleRaw(ctx, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
-		[]any{t.env}, fn)
+	return each(ctx, t, `SELECT `+roleColumns+` FROM $s.roles r WHERE r.env = $1 AND r.scope <> '' ORDER BY r.scope, r.slug`,
+		[]any{t.env}, scanRole, fn)
 }
 
 // roles lists the roles of a scope.

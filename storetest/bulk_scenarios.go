@@ -16,12 +16,7 @@ import (
 // (rules 9.2, 9.3, 9.5, 13.1).
 func scenarioBulkReassignment(t *testing.T, ns func(*testing.T) rbac.Store) {
 	f := newFixture(t, ns)
-	log := &eventLog{}
-	f.s.OnCommit(func(c rbac.Commit) {
-		log.mu.Lock()
-		defer log.mu.Unlock()
-		log.events = append(log.events, slices.Clone(c.Events))
-	})
+	log := recordEvents(f.s)
 	f.standard("prod")
 	ok(f.s.SetMultipleRoles(f.ctx, "prod", true))(f)
 	ok(f.s.SetOrganizationDefaultRole(f.ctx, "prod", "acme", "viewer"))(f)

@@ -924,6 +924,17 @@ func scenarioCan(t *testing.T, ns func(*testing.T) rbac.Store) {
 }
 
 // eventsOf collects the events the Service commits.
+// recordEvents returns a log of the events of every commit of s.
+func recordEvents(s *rbac.Service) *eventLog {
+	l := &eventLog{}
+	s.OnCommit(func(c rbac.Commit) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.events = append(l.events, slices.Clone(c.Events))
+	})
+	return l
+}
+
 type eventLog struct {
 	mu     sync.Mutex
 	events [][]rbac.Event
@@ -942,12 +953,7 @@ func (l *eventLog) take() []rbac.Event {
 
 func scenarioEvents(t *testing.T, ns func(*testing.T) rbac.Store) {
 	f := newFixture(t, ns)
-	log := &eventLog{}
-	f.s.OnCommit(func(c rbac.Commit) {
-		log.mu.Lock()
-		defer log.mu.Unlock()
-		log.events = append(log.events, slices.Clone(c.Events))
-	})
+	log := recordEvents(f.s)
 	f.standard("prod")
 	log.take()
 	rev := ok(f.s.GetEnvironment(f.ctx, "prod"))(f).Revision

@@ -13,47 +13,27 @@ FROM (SELECT env, role_scope, role_slug, string_agg(permission, ' ' ORDER BY per
       FROM role_permissions GROUP BY env, role_scope, role_slug) p
 WHERE r.env = p.env AND r.scope = p.role_scope AND r.slug = p.role_slug;
 
--- A role written with its column already right (pgstore writes it with
--- the role) is left alone.
-CREATE FUNCTION role_permissions_inserted() RETURNS trigger LANGUAGE plpgsql
+-- One function serves every trigger: each names its transition table
+-- "changed" (an update has two triggers, one for the rows as they were and
+-- one for the rows as they are). A role written with its column already
+-- right (pgstore writes it with the role) is left alone.
+CREATE FUNCTION role_permissions_changed() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
     UPDATE roles r SET permissions = x.perms
     FROM (SELECT c.env, c.role_scope, c.role_slug,
                  coalesce((SELECT string_agg(p.permission, ' ' ORDER BY p.permission) FROM role_permissions p
                            WHERE p.env = c.env AND p.role_scope = c.role_scope AND p.role_slug = c.role_slug), '') AS perms
-          FROM (SELECT DISTINCT env, role_scope, role_slug FROM changed_new) c) x
-    WHERE r.env = x.env AND r.scope = x.role_scope AND r.slug = x.role_slug AND r.permissions <> x.perms;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION role_permissions_deleted() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-    UPDATE roles r SET permissions = x.perms
-    FROM (SELECT c.env, c.role_scope, c.role_slug,
-                 coalesce((SELECT string_agg(p.permission, ' ' ORDER BY p.permission) FROM role_permissions p
-                           WHERE p.env = c.env AND p.role_scope = c.role_scope AND p.role_slug = c.role_slug), '') AS perms
-          FROM (SELECT DISTINCT env, role_scope, role_slug FROM changed_old) c) x
-    WHERE r.env = x.env AND r.scope = x.role_scope AND r.slug = x.role_slug AND r.permissions <> x.perms;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION role_permissions_updated() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
-BEGIN
-    UPDATE roles r SET permissions = x.perms
-    FROM (SELECT c.env, c.role_scope, c.role_slug,
-                 coalesce((SELECT string_agg(p.permission, ' ' ORDER BY p.permission) FROM role_permissions p
-                           WHERE p.env = c.env AND p.role_scope = c.role_scope AND p.role_slug = c.role_slug), '') AS perms
-          FROM (SELECT env, role_scope, role_slug FROM changed_old UNION SELECT env, role_scope, role_slug FROM changed_new) c) x
+          FROM (SELECT DISTINCT env, role_scope, role_slug FROM changed) c) x
     WHERE r.env = x.env AND r.scope = x.role_scope AND r.slug = x.role_slug AND r.permissions <> x.perms;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER role_permissions_inserted AFTER INSERT ON role_permissions
-    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_inserted();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_changed();
 CREATE TRIGGER role_permissions_deleted AFTER DELETE ON role_permissions
-    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_deleted();
-CREATE TRIGGER role_permissions_updated AFTER UPDATE ON role_permissions
-    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_updated();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_changed();
+CREATE TRIGGER role_permissions_updated_from AFTER UPDATE ON role_permissions
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_changed();
+CREATE TRIGGER role_permissions_updated_to AFTER UPDATE ON role_permissions
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION role_permissions_changed();
