@@ -25,10 +25,74 @@ import (
 // syncStandbyOn makes every commit of c wait for a synchronous standby
 // that does not exist: COMMIT is then in flight until syncStandbyOff, a
 // cancel request, or the end of the session. Reads are not held up.
+//
+// It returns once a commit does wait. The reload alone does not say so:
+// the server's checkpointer, which reads the new configuration soon after
+// the backends do, is what tells them that commits need a standby.
 func syncStandbyOn(t *testing.T, c *pgtest.Cluster) {
 	t.Helper()
 	c.SetConf(t, "synchronous_standby_names = 'nobody'", "synchronous_commit = on")
 	c.Reload(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for attempt := 1; ; attempt++ {
+		if syncProbe(t, c) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("commits still do not wait for a standby after %d probes", attempt)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncProbe commits a transaction that writes to the log (a message of
+// its own, which changes no table), on a connection of its own, and
+// reports whether that commit waited for a standby. A waiting probe is
+// canceled, which ends its wait: it commits locally.
+func syncProbe(t *testing.T, c *pgtest.Cluster) bool {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(c.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = "sync-probe"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	pid := conn.PgConn().PID()
+	done := start(func() error {
+		_, err := conn.Exec(ctx, "SELECT pg_logical_emit_message(true, 'sync-probe', '')")
+		return err
+	})
+	watch, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(ctx)
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("sync probe: %v", err)
+			}
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+		var waiting bool
+		if err := watch.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'SyncRep')", pid).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			if _, err := watch.Exec(ctx, "SELECT pg_cancel_backend($1)", pid); err != nil {
+				t.Fatal(err)
+			}
+			<-done // a canceled wait is a warning: the probe commits locally
+			return true
+		}
+	}
 }
 
 // syncStandbyOff lets commits go without a standby again, and releases
