@@ -135,7 +135,13 @@ type OrganizationTx interface {
 	// OrganizationByExternalID returns the organization whose ExternalID
 	// is externalID (not empty).
 	OrganizationByExternalID(ctx context.Context, externalID string) (Organization, error)
-	// Organizations lists the organizations in the range, by id.
+	// Organizations lists the organizations in the range, by id. A Tx
+	// may also have EachOrganizationDefaultRole(ctx, fn func(org, role
+	// string) error) error, which lists the organizations with settings
+	// of their own (HasOwnSettings), in any order, with their default
+	// roles; package authz uses it, when it is there, to find the
+	// defaults of many organizations at once (memstore's and pgstore's
+	// have it).
 	Organizations(ctx context.Context, r Range, fn func(Organization) error) error
 	// PutOrganization inserts or replaces the organization with o.ID.
 	PutOrganization(ctx context.Context, o Organization) error

@@ -1,6 +1,9 @@
 package authz
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
 	"slices"
 	"unsafe"
 
@@ -69,11 +72,39 @@ func (a *Authorizer) heldBy(g *gen, e *rbac.Event) []*byte {
 // reassign rebuilds, from the snapshot, the records of the holders of the
 // role summary event e deleted, in an environment whose record, at the
 // deletion's revision, is env. s reads from the deletion's transaction.
-// It goes over the holders twice — to find the organizations whose
-// default a holder left with no role gets, then to build — decoding each
-// record's roles again rather than keeping them.
+//
+// For an environment role, when the Tx lists the defaults of the
+// organizations with settings of their own (defaultLister), those are
+// read first, and the holders that held the role alone and get an
+// environment role as their default are rebuilt during the pass that
+// finds the holders: the new record is the old one with the default's
+// id, stored in the entry the pass is at. The other holders — and all of
+// them otherwise — are rebuilt from the roles their records list, the
+// default of those left with none read from the store.
 func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.Event) error {
-	recs := a.heldBy(g, e)
+	var recs []*byte
+	var defaultOf func(org string) string
+	if l, ok := s.tx.(defaultLister); ok && e.OrganizationID == "" {
+		own := map[string]string{}
+		err := l.EachOrganizationDefaultRole(s.ctx, func(org, role string) error {
+			own[org] = role
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		defaultOf = func(org string) string {
+			if r, ok := own[org]; ok {
+				return r
+			}
+			return env.DefaultRole
+		}
+		if recs, err = a.reassignSole(g, s, e, defaultOf); err != nil {
+			return err
+		}
+	} else {
+		recs = a.heldBy(g, e)
+	}
 	if len(recs) == 0 {
 		return nil
 	}
@@ -98,24 +129,30 @@ func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.E
 			roles = append(roles, e.ReassignedTo)
 		}
 	}
-	need := map[string]string{}
-	for _, p := range recs {
-		if rolesOf(p); len(roles) == 0 {
-			org, _ := recordAt(p).ids()
-			need[org] = ""
+	if defaultOf == nil {
+		// Find the organizations whose default a holder left with no
+		// role gets, then read their defaults: the holders are gone
+		// over twice, their roles decoded again rather than kept.
+		need := map[string]string{}
+		for _, p := range recs {
+			if rolesOf(p); len(roles) == 0 {
+				org, _ := recordAt(p).ids()
+				need[org] = ""
+			}
 		}
-	}
-	if len(need) > 0 {
-		if err := organizationDefaults(s.ctx, s.tx, env, need); err != nil {
-			return err
+		if len(need) > 0 {
+			if err := organizationDefaults(s.ctx, s.tx, env, need); err != nil {
+				return err
+			}
 		}
+		defaultOf = func(org string) string { return need[org] }
 	}
 	m := rbac.Membership{Status: rbac.StatusActive}
 	for _, p := range recs {
 		rolesOf(p)
 		m.OrganizationID, m.UserID = recordAt(p).ids()
 		if len(roles) == 0 {
-			roles = append(roles, need[m.OrganizationID])
+			roles = append(roles, defaultOf(m.OrganizationID))
 		}
 		m.Roles = roles
 		r, err := buildRecord(&m, s, &a.scratch)
@@ -125,6 +162,77 @@ func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.E
 		a.put(g, r)
 	}
 	return nil
+}
+
+// reassignSole goes over the records of g once for the deletion of the
+// environment role e names. It replaces the record of each holder that
+// held the role alone, when its organization's default (defaultOf) is an
+// environment role, with the old record holding the default instead —
+// exactly what buildRecord would build for it — and returns the records
+// of the other holders.
+func (a *Authorizer) reassignSole(g *gen, s *source, e *rbac.Event, defaultOf func(org string) string) ([]*byte, error) {
+	id, ok := g.roles.ids[e.RoleSlug]
+	if !ok || !g.roles.live(id) {
+		return nil, nil // no record holds it
+	}
+	var rest []*byte
+	t := g.live.members
+	for i := range t.entries {
+		en := &t.entries[i]
+		p := en.v.Load()
+		if p == nil || p == t.gone || !holdsEnvRole(p, id) {
+			continue
+		}
+		if !soleEnvRole(p) {
+			rest = append(rest, p)
+			continue
+		}
+		old := recordAt(p)
+		org, _ := old.ids()
+		def := defaultOf(org)
+		if def == "" || rbac.IsOrganizationRoleSlug(def) {
+			rest = append(rest, p)
+			continue
+		}
+		r := slices.Clone(old)
+		to := g.roles.id(def)
+		binary.LittleEndian.PutUint32(r[4:], to)
+		if checkRecords {
+			if err := a.checkRecord(s, r, def); err != nil {
+				return nil, err
+			}
+		}
+		g.roles.hold(to)
+		en.v.Store(&r[0])
+		g.roles.release(id)
+	}
+	return rest, nil
+}
+
+// checkRecord panics unless r is the record buildRecord builds for its
+// membership holding role alone.
+func (a *Authorizer) checkRecord(s *source, r record, role string) error {
+	m := rbac.Membership{Status: rbac.StatusActive, Roles: []string{role}}
+	m.OrganizationID, m.UserID = r.ids()
+	want, err := buildRecord(&m, s, &a.scratch)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(want, r) {
+		panic(fmt.Sprintf("authz: the record of %s/%s holding %q is %x, want %x", m.OrganizationID, m.UserID, role, []byte(r), []byte(want)))
+	}
+	return nil
+}
+
+// checkRecords makes reassignSole check the records it builds against
+// buildRecord's; tests turn it on.
+var checkRecords = false
+
+// soleEnvRole reports whether the record p points to holds one role, an
+// environment role, and no organization role.
+func soleEnvRole(p *byte) bool {
+	h := header(p)
+	return get32(h[0:])&kindMask == oneEnv && get16(h[14:]) == 1 && get16(h[12:]) == 0
 }
 
 // reread reads again from the store the memberships whose records hold

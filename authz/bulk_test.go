@@ -24,6 +24,7 @@ import (
 // every membership when the deletion returns (the follower once it has
 // caught up).
 func TestBulkReassignment(t *testing.T) {
+	defer authz.SetCheckRecords(true)()
 	for _, fromSnapshot := range []bool{true, false} {
 		name := map[bool]string{true: "apply=snapshot", false: "apply=reads"}[fromSnapshot]
 		t.Run("store=memstore/"+name, func(t *testing.T) {

@@ -16,3 +16,12 @@ func SetBulkFromSnapshot(on bool) (restore func()) {
 	bulkFromSnapshot = on
 	return func() { bulkFromSnapshot = old }
 }
+
+// SetCheckRecords sets whether a reassignment checks the records it
+// builds without buildRecord against buildRecord's (it panics when one
+// differs), and returns a function that restores it.
+func SetCheckRecords(on bool) (restore func()) {
+	old := checkRecords
+	checkRecords = on
+	return func() { checkRecords = old }
+}

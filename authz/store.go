@@ -138,6 +138,13 @@ func membershipsOf(ctx context.Context, tx rbac.Tx, org string) ([]rbac.Membersh
 	return memberships(ctx, tx, rbac.MembershipQuery{OrganizationID: org})
 }
 
+// defaultLister is what a Tx may offer beside Organization: the default
+// roles of the organizations with settings of their own, in one listing
+// (memstore and pgstore have it).
+type defaultLister interface {
+	EachOrganizationDefaultRole(ctx context.Context, fn func(org, role string) error) error
+}
+
 // grantLister is what a Tx may offer beside EachOrganizationRole: the
 // same listing with only what a load uses (pgstore has it).
 type grantLister interface {

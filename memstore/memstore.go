@@ -613,6 +613,21 @@ func (t *tx) Organizations(ctx context.Context, r rbac.Range, fn func(rbac.Organ
 	return err
 }
 
+// EachOrganizationDefaultRole lists the organizations with settings of
+// their own, in no particular order, with their default roles. Package
+// authz uses it when a Tx has it.
+func (t *tx) EachOrganizationDefaultRole(ctx context.Context, fn func(org, role string) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	for id := range t.e.ownSettings {
+		if err := fn(id, t.e.orgs[id].DefaultRole); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setOrg stores o and keeps the indexes right.
 func (t *tx) setOrg(o rbac.Organization) {
 	old, had := t.e.orgs[o.ID]

@@ -326,6 +326,32 @@ func (t *tx) EachOrganizationRoleGrant(ctx context.Context, fn func(org, slug st
 	return fail(rows.Err())
 }
 
+// EachOrganizationDefaultRole lists the organizations with settings of
+// their own, in no particular order, with their default roles. Package
+// authz uses it when a Tx has it.
+func (t *tx) EachOrganizationDefaultRole(ctx context.Context, fn func(org, role string) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	rows, err := t.query(ctx, `SELECT o.id, o.default_role FROM $s.organizations o
+		WHERE o.env = $1 AND coalesce(o.default_role, '') <> ''`, t.env)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 2 || v[0] == nil || v[1] == nil {
+			return fail(fmt.Errorf("pgstore: organization defaults: unexpected row"))
+		}
+		all := joined(v[0], v[1])
+		if err := fn(all[:len(v[0])], all[len(v[0]):]); err != nil {
+			return err
+		}
+	}
+	return fail(rows.Err())
+}
+
 // joined returns the bytes of parts end to end, in one allocation.
 func joined(parts ...[]byte) string {
 	n := 0

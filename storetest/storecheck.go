@@ -58,6 +58,24 @@ func checkStore(ctx context.Context, store rbac.Store, m *model, only string) []
 				return err
 			}
 			eq(envID+": EnvironmentRoles()", slugsOf(roles), sortedKeys(e.Roles))
+			if l, ok := tx.(interface {
+				EachOrganizationDefaultRole(ctx context.Context, fn func(org, role string) error) error
+			}); ok {
+				var want, got []string
+				for _, id := range sortedKeys(e.Orgs) {
+					if o := e.Orgs[id]; o.Own {
+						want = append(want, id+" "+o.Default)
+					}
+				}
+				if err := l.EachOrganizationDefaultRole(ctx, func(org, role string) error {
+					got = append(got, org+" "+role)
+					return nil
+				}); err != nil {
+					return err
+				}
+				slices.Sort(got)
+				eq(envID+": EachOrganizationDefaultRole()", got, want)
+			}
 			for _, slug := range sortedKeys(e.Roles) {
 				var want []string
 				for _, id := range sortedKeys(e.Orgs) {
