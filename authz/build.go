@@ -351,17 +351,24 @@ func holdRecord(g *gen, r record, d int) {
 func (a *Authorizer) put(g *gen, r record) {
 	org, user := r.ids()
 	h := pairHash(org, user, a.seed)
-	holdRecord(g, r, 1)
 	t := g.live.members
 	if e := t.entry(h, isMember(org, user)); e != nil {
-		old := e.v.Load()
-		e.v.Store(&r[0])
-		holdRecord(g, recordAt(old), -1)
+		replace(g, e, r)
 		return
 	}
+	holdRecord(g, r, 1)
 	if nt := t.put(h, &r[0], isMember(org, user)); nt != t {
 		a.publish(g, &snapshot{env: g.live.env, members: nt})
 	}
+}
+
+// replace publishes r in the entry e, which holds the record of the same
+// membership, and counts the ids each names. Callers hold mu.
+func replace(g *gen, e *tableEntry[byte], r record) {
+	holdRecord(g, r, 1)
+	old := e.v.Load()
+	e.v.Store(&r[0])
+	holdRecord(g, recordAt(old), -1)
 }
 
 // remove forgets the record of user's membership in org, if g has one.

@@ -46,15 +46,7 @@ func (a *Authorizer) heldBy(g *gen, e *rbac.Event) []*byte {
 	var out []*byte
 	var held []heldRole
 	if e.OrganizationID == "" {
-		id, ok := g.roles.ids[e.RoleSlug]
-		if !ok || !g.roles.live(id) {
-			return nil // no record holds it
-		}
-		g.live.members.each(func(p *byte) {
-			if holdsEnvRole(p, id) {
-				out = append(out, p)
-			}
-		})
+		envHolders(g, e.RoleSlug, func(_ *tableEntry[byte], p *byte) { out = append(out, p) })
 		return out
 	}
 	g.live.members.each(func(p *byte) {
@@ -164,6 +156,20 @@ func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.E
 	return nil
 }
 
+// envHolders calls f with the entry and the record of each record of g
+// that holds the environment role slug.
+func envHolders(g *gen, slug string, f func(*tableEntry[byte], *byte)) {
+	id, ok := g.roles.ids[slug]
+	if !ok || !g.roles.live(id) {
+		return // no record holds it
+	}
+	g.live.members.eachEntry(func(en *tableEntry[byte], p *byte) {
+		if holdsEnvRole(p, id) {
+			f(en, p)
+		}
+	})
+}
+
 // reassignSole goes over the records of g once for the deletion of the
 // environment role e names. It replaces the record of each holder that
 // held the role alone, when its organization's default (defaultOf) is an
@@ -171,42 +177,38 @@ func (a *Authorizer) reassign(g *gen, s *source, env rbac.Environment, e *rbac.E
 // exactly what buildRecord would build for it — and returns the records
 // of the other holders.
 func (a *Authorizer) reassignSole(g *gen, s *source, e *rbac.Event, defaultOf func(org string) string) ([]*byte, error) {
-	id, ok := g.roles.ids[e.RoleSlug]
-	if !ok || !g.roles.live(id) {
-		return nil, nil // no record holds it
-	}
 	var rest []*byte
-	t := g.live.members
-	for i := range t.entries {
-		en := &t.entries[i]
-		p := en.v.Load()
-		if p == nil || p == t.gone || !holdsEnvRole(p, id) {
-			continue
-		}
-		if !soleEnvRole(p) {
-			rest = append(rest, p)
-			continue
+	var err error
+	deleted := g.roles.ids[e.RoleSlug]
+	envHolders(g, e.RoleSlug, func(en *tableEntry[byte], p *byte) {
+		if err != nil {
+			return
 		}
 		old := recordAt(p)
 		org, _ := old.ids()
-		def := defaultOf(org)
+		def := ""
+		if soleEnvRole(p) {
+			def = defaultOf(org)
+		}
 		if def == "" || rbac.IsOrganizationRoleSlug(def) {
 			rest = append(rest, p)
-			continue
+			return
 		}
 		r := slices.Clone(old)
 		to := g.roles.id(def)
 		binary.LittleEndian.PutUint32(r[4:], to)
 		if checkRecords {
-			if err := a.checkRecord(s, r, def); err != nil {
-				return nil, err
+			if err = a.checkRecord(s, r, def); err != nil {
+				return
 			}
 		}
+		// replace, for records that name one id each: the deleted
+		// role's and the default's.
 		g.roles.hold(to)
 		en.v.Store(&r[0])
-		g.roles.release(id)
-	}
-	return rest, nil
+		g.roles.release(deleted)
+	})
+	return rest, err
 }
 
 // checkRecord panics unless r is the record buildRecord builds for its

@@ -328,9 +328,15 @@ func findMember(t *memberTable, h uint64, org, user string) *byte {
 
 // each calls f with every live record of t. Writers only.
 func (t *table[V]) each(f func(*V)) {
+	t.eachEntry(func(_ *tableEntry[V], v *V) { f(v) })
+}
+
+// eachEntry calls f with every entry of t holding a live record, and the
+// record. Writers only.
+func (t *table[V]) eachEntry(f func(*tableEntry[V], *V)) {
 	for i := range t.entries {
 		if v := t.entries[i].v.Load(); v != nil && v != t.gone {
-			f(v)
+			f(&t.entries[i], v)
 		}
 	}
 }
