@@ -136,10 +136,14 @@ func (a *Authorizer) nudge() {
 // environment role, or roles whose permissions the events carry) is then
 // applied without reading the store. Anything else is read from the store,
 // in one read-only transaction: current state, newer than any change.
+// The records of a commit whose outcome the store could not tell are
+// never used: they may not be stored. What it names is read instead (the
+// store has settled the commit, one way or the other, before the write
+// call returns), and its revision does not count towards g.high.
 func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 	defer g.perms.sweep()
 	defer g.roles.sweep()
-	carried := w.revision > g.high && w.carries()
+	carried := w.certain && w.revision > g.high && w.carries()
 	c := (*rbac.Change)(nil)
 	if !carried || w.events == nil {
 		c = w.summary(a.env)
@@ -221,7 +225,10 @@ func (a *Authorizer) apply(ctx context.Context, g *gen, w *work) error {
 				return err
 			}
 		}
-		g.high = max(g.high, e.Revision, w.revision)
+		g.high = max(g.high, e.Revision)
+		if w.certain {
+			g.high = max(g.high, w.revision)
+		}
 		return nil
 	})
 	if isEnvGone(err) {
