@@ -402,13 +402,13 @@ func seedDelPG(b *testing.B, pool *pgxpool.Pool, store *pgstore.Store) {
 	pgExec(b, pool, fmt.Sprintf(`INSERT INTO %s.organizations (env, id, name, created_at, updated_at)
 		SELECT $1, 'org_' || lpad(i::text, 6, '0'), 'org_' || lpad(i::text, 6, '0'), now(), now()
 		FROM generate_series(0, %d) i`, s, delOrgs-1), delEnv)
-	pgExec(b, pool, fmt.Sprintf(`INSERT INTO %s.memberships (env, id, org_id, user_id, status, role_source, created_at, updated_at)
+	pgExec(b, pool, fmt.Sprintf(`INSERT INTO %s.memberships (env, id, org_id, user_id, status, role_source, roles, created_at, updated_at)
 		SELECT $1, 'om_' || lpad(i::text, 6, '0') || '_' || j, 'org_' || lpad(i::text, 6, '0'),
-			'user_' || lpad(i::text, 6, '0') || '_' || j, 'active', 'manual', now(), now()
+			'user_' || lpad(i::text, 6, '0') || '_' || j, 'active', 'manual', ARRAY['member'], now(), now()
 		FROM generate_series(0, %d) i, generate_series(0, %d) j`, s, delOrgs-1, delMembers-1), delEnv)
-	pgExec(b, pool, fmt.Sprintf(`INSERT INTO %s.membership_roles (env, membership_id, org_id, role_slug)
-		SELECT env, id, org_id, 'member' FROM %s.memberships WHERE env = $1`, s, s), delEnv)
-	for _, t := range []string{"organizations", "memberships", "membership_roles"} {
+	pgExec(b, pool, fmt.Sprintf(`INSERT INTO %s.role_holders (env, org_id, role_slug, holders)
+		SELECT env, org_id, 'member', count(*) FROM %s.memberships WHERE env = $1 GROUP BY env, org_id`, s, s), delEnv)
+	for _, t := range []string{"organizations", "memberships", "role_holders"} {
 		pgExec(b, pool, "VACUUM ANALYZE "+s+"."+t)
 	}
 	b.Logf("PostgreSQL deletion fixture: %d organizations, %d memberships in %v", delOrgs, delOrgs*delMembers, time.Since(start).Round(time.Millisecond))
@@ -428,8 +428,12 @@ func holdDoomedPG(b *testing.B, pool *pgxpool.Pool, s string, held int) {
 		`INSERT INTO ` + s + `.role_permissions (env, role_scope, role_slug, permission) VALUES ($1, '', 'doomed', 'docs:doomed')`,
 		`INSERT INTO ` + s + `.environment_order (env, position, role_slug)
 			VALUES ($1, (SELECT max(position) + 1 FROM ` + s + `.environment_order WHERE env = $1), 'doomed')`,
-		fmt.Sprintf(`UPDATE %s.membership_roles SET role_slug = 'doomed'
-			WHERE env = $1 AND role_slug = 'member' AND right(membership_id, 1)::int < %d`, s, held/delOrgs),
+		fmt.Sprintf(`UPDATE %s.memberships SET roles = ARRAY['doomed']
+			WHERE env = $1 AND roles = ARRAY['member'] AND right(id, 1)::int < %d`, s, held/delOrgs),
+		fmt.Sprintf(`UPDATE %s.role_holders h SET holders = h.holders - %d WHERE env = $1 AND role_slug = 'member'`, s, held/delOrgs),
+		fmt.Sprintf(`INSERT INTO %s.role_holders (env, org_id, role_slug, holders)
+			SELECT env, org_id, 'doomed', %d FROM %s.role_holders WHERE env = $1 AND role_slug = 'member'
+			ON CONFLICT (env, role_slug, org_id) DO UPDATE SET holders = excluded.holders`, s, held/delOrgs, s),
 		`UPDATE ` + s + `.environments SET revision = revision + 1 WHERE id = $1`,
 	} {
 		if _, err := tx.Exec(ctx, q, delEnv); err != nil {
@@ -439,7 +443,8 @@ func holdDoomedPG(b *testing.B, pool *pgxpool.Pool, s string, held int) {
 	if err := tx.Commit(ctx); err != nil {
 		b.Fatal(err)
 	}
-	pgExec(b, pool, "VACUUM ANALYZE "+s+".membership_roles")
+	pgExec(b, pool, "VACUUM ANALYZE "+s+".memberships")
+	pgExec(b, pool, "VACUUM ANALYZE "+s+".role_holders")
 }
 
 func pgExec(b *testing.B, pool *pgxpool.Pool, q string, args ...any) {
@@ -559,15 +564,14 @@ func seedLoadPG(b *testing.B, pool *pgxpool.Pool, s string) {
 			SELECT 'production', 'org_' || lpad(i::text, 6, '0'), r + 1, ` + envRole + ` FROM generate_series(0, 99999) i, generate_series(0, 49) r
 			UNION ALL
 			SELECT 'production', 'org_' || lpad(i::text, 6, '0'), 51 + k, 'org-custom-' || k FROM generate_series(0, 99999) i, generate_series(0, 9) k`,
-		`INSERT INTO ` + s + `.memberships (env, id, org_id, user_id, status, role_source, created_at, updated_at)
+		`INSERT INTO ` + s + `.memberships (env, id, org_id, user_id, status, role_source, roles, created_at, updated_at)
 			SELECT 'production', 'om_' || lpad(n::text, 7, '0'), 'org_' || lpad((n / 10)::text, 6, '0'),
-				'user_' || lpad((n % 400000)::text, 6, '0'), 'active', 'manual', now(), now()
+				'user_' || lpad((n % 400000)::text, 6, '0'), 'active', 'manual',
+				ARRAY[CASE WHEN (n * 2654435761) % 10 < 4 THEN 'org-custom-' || ((n * 7) % 10)
+					ELSE (SELECT ` + envRole + ` FROM (SELECT (n * 13) % 50 AS r) x) END], now(), now()
 			FROM generate_series(0, 999999) n`,
-		`INSERT INTO ` + s + `.membership_roles (env, membership_id, org_id, role_slug)
-			SELECT 'production', 'om_' || lpad(n::text, 7, '0'), 'org_' || lpad((n / 10)::text, 6, '0'),
-				CASE WHEN (n * 2654435761) % 10 < 4 THEN 'org-custom-' || ((n * 7) % 10)
-					ELSE (SELECT ` + envRole + ` FROM (SELECT (n * 13) % 50 AS r) x) END
-			FROM generate_series(0, 999999) n`,
+		`INSERT INTO ` + s + `.role_holders (env, org_id, role_slug, holders)
+			SELECT env, org_id, r, count(*) FROM ` + s + `.memberships, unnest(roles) r GROUP BY 1, 2, 3`,
 	} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			b.Fatalf("%v\n%s", err, q)
@@ -580,7 +584,7 @@ func seedLoadPG(b *testing.B, pool *pgxpool.Pool, s string) {
 	// rewrote every row (pgstore writes a role's row once, with its
 	// permissions): compact the table to what pgstore's writes leave.
 	pgExec(b, pool, "VACUUM FULL "+s+".roles")
-	for _, t := range []string{"roles", "role_permissions", "organizations", "organization_order", "memberships", "membership_roles"} {
+	for _, t := range []string{"roles", "role_permissions", "organizations", "organization_order", "memberships", "role_holders"} {
 		pgExec(b, pool, "VACUUM ANALYZE "+s+"."+t)
 	}
 	b.Logf("PostgreSQL load fixture built in %v", time.Since(start).Round(time.Millisecond))

@@ -290,6 +290,7 @@ func (r *rig) classify(t *testing.T, err error, before pgState, done func(pgStat
 func (r *rig) agree(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
+	checkHolders(t, r.pool, r.store.Schema())
 	for _, u := range r.users {
 		for _, p := range []string{"read", "write"} {
 			want, err := r.svc.Can(ctx, "prod", "acme", u, p)

@@ -31,7 +31,7 @@ func namedPool(tb testing.TB, name string) *pgxpool.Pool {
 }
 
 // blockReassignment starts, on pool b, a transaction that locks the
-// membership_roles row of the last membership, so that a reassignment of
+// row of the last membership, so that a reassignment of
 // every holder of temp, running on pool a (application name app), stops
 // there: after it has rewritten every other row, before it finishes. It
 // returns the backend pid of the blocked statement and a function that
@@ -43,8 +43,8 @@ func blockReassignment(t *testing.T, b *pgxpool.Pool, store *pgstore.Store, app 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := locker.Exec(ctx, fmt.Sprintf(`SELECT 1 FROM %s.membership_roles
-		WHERE env = $1 AND role_slug = 'temp' AND membership_id = (SELECT max(membership_id) FROM %[1]s.membership_roles)
+	if _, err := locker.Exec(ctx, fmt.Sprintf(`SELECT 1 FROM %s.memberships
+		WHERE env = $1 AND id = (SELECT max(id) FROM %[1]s.memberships WHERE env = $1)
 		FOR UPDATE`, store.Schema()), bulkEnv); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func blockReassignment(t *testing.T, b *pgxpool.Pool, store *pgstore.Store, app 
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		err := b.QueryRow(ctx, `SELECT pid FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE '%membership_roles%'`, app).Scan(&pid)
+			WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE '%UPDATE%memberships%'`, app).Scan(&pid)
 		if err == nil {
 			break
 		}

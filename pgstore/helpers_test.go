@@ -41,18 +41,18 @@ func seedBulk(tb testing.TB, pool *pgxpool.Pool, store *pgstore.Store, orgs, mem
 		fmt.Sprintf(`INSERT INTO %s.organizations (env, id, name, created_at, updated_at)
 			SELECT $1, 'org_' || lpad(i::text, 6, '0'), 'Org ' || i, now(), now()
 			FROM generate_series(1, %d) i`, s, orgs),
-		fmt.Sprintf(`INSERT INTO %s.memberships (env, id, org_id, user_id, status, role_source, created_at, updated_at)
+		fmt.Sprintf(`INSERT INTO %s.memberships (env, id, org_id, user_id, status, role_source, roles, created_at, updated_at)
 			SELECT $1, 'om_' || lpad(i::text, 8, '0'), 'org_' || lpad((i %% %d + 1)::text, 6, '0'), 'user_' || i,
-				'active', 'manual', now(), now()
+				'active', 'manual', ARRAY['temp'], now(), now()
 			FROM generate_series(1, %d) i`, s, orgs, members),
-		fmt.Sprintf(`INSERT INTO %s.membership_roles (env, membership_id, org_id, role_slug)
-			SELECT env, id, org_id, 'temp' FROM %s.memberships WHERE env = $1`, s, s),
+		fmt.Sprintf(`INSERT INTO %s.role_holders (env, org_id, role_slug, holders)
+			SELECT env, org_id, 'temp', count(*) FROM %s.memberships WHERE env = $1 GROUP BY env, org_id`, s, s),
 	} {
 		if _, err := pool.Exec(ctx, q, bulkEnv); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	for _, t := range []string{"organizations", "memberships", "membership_roles"} {
+	for _, t := range []string{"organizations", "memberships", "role_holders"} {
 		// Settle the bulk-loaded rows (hint bits, visibility map,
 		// statistics) as time would in a live database.
 		if _, err := pool.Exec(ctx, "VACUUM ANALYZE "+s+"."+t); err != nil {
@@ -84,7 +84,7 @@ func takeSnapshot(tb testing.TB, pool *pgxpool.Pool, store *pgstore.Store, env s
 	if err := pool.QueryRow(ctx, q, env).Scan(&sn.Revision, &sn.Changes, &sn.Memberships, &sn.Orgs); err != nil {
 		tb.Fatal(err)
 	}
-	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT role_slug, count(*) FROM %s.membership_roles WHERE env = $1 GROUP BY role_slug`, s), env)
+	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT r, count(*) FROM %s.memberships, unnest(roles) r WHERE env = $1 GROUP BY r`, s), env)
 	if err != nil {
 		tb.Fatal(err)
 	}

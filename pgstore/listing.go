@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -12,13 +13,11 @@ import (
 )
 
 // A listing of every membership of an environment — what a read model
-// loads at start — reads a million rows. Looking up each membership's
-// roles (a subquery per row) costs an index descent per membership, and
-// joining the two tables makes PostgreSQL hash and sort them. Both tables
-// are already ordered by membership id in their primary keys, so the
-// listing opens a cursor on each, fetches from them by turns, and merges
-// the two streams by id: two ordered scans, a constant number of
-// statements per batch of rows, memory of one batch.
+// loads at start — reads a million rows. It opens a cursor on the
+// memberships in id order (the primary key's) and fetches it in batches:
+// one ordered scan, a constant number of statements per batch of rows,
+// memory of one batch. The rows' wire bytes are decoded directly: the ids
+// of a batch are cut from one string, and role slugs are interned.
 
 // listBatch is the number of rows fetched from a cursor at a time.
 var listBatch = 8192
@@ -33,24 +32,18 @@ func listAll(q rbac.MembershipQuery) bool {
 // statuses (any when empty), ordered by id, with their roles.
 func (t *tx) allMemberships(ctx context.Context, statuses []string, fn func(rbac.Membership) error) error {
 	t.cursors++
-	mc, rc := fmt.Sprintf("rbac_memberships_%d", t.cursors), fmt.Sprintf("rbac_membership_roles_%d", t.cursors)
+	mc := fmt.Sprintf("rbac_memberships_%d", t.cursors)
 	cond, args := "", []any{t.env}
 	if len(statuses) > 0 {
 		cond, args = " AND m.status = ANY($2::text[])", append(args, statuses)
 	}
-	if _, err := t.exec(ctx, `DECLARE `+mc+` NO SCROLL CURSOR FOR SELECT `+membershipColumns+`
+	// The roles come as one text, slugs separated by spaces (a slug has
+	// none).
+	if _, err := t.exec(ctx, `DECLARE `+mc+` NO SCROLL CURSOR FOR SELECT `+membershipColumns+`, array_to_string(m.roles, ' ')
 		FROM $s.memberships m WHERE m.env = $1`+cond+` ORDER BY m.id`, args...); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `DECLARE `+rc+` NO SCROLL CURSOR FOR SELECT r.membership_id, r.role_slug
-		FROM $s.membership_roles r WHERE r.env = $1 ORDER BY r.membership_id, r.role_slug`, t.env); err != nil {
-		return err
-	}
-	ms := &membershipCursor{t: t, name: mc}
-	rs := &roleCursor{t: t, name: rc, slugs: map[string]string{}}
-	// The roles of the memberships share arrays of a few thousand.
-	var arena []string
-	start := 0
+	ms := &membershipCursor{t: t, name: mc, slugs: map[string]string{}}
 	for {
 		m, ok, err := ms.next(ctx)
 		if err != nil {
@@ -59,49 +52,26 @@ func (t *tx) allMemberships(ctx context.Context, statuses []string, fn func(rbac
 		if !ok {
 			break
 		}
-		// The roles of memberships not listed (another status) come
-		// first; then those of m, already sorted.
-		for {
-			id, ok, err := rs.peek(ctx)
-			if err != nil {
-				return err
-			}
-			if !ok || string(id) > m.ID {
-				break
-			}
-			if string(id) == m.ID {
-				if m.Roles == nil {
-					if cap(arena)-len(arena) < 8 {
-						arena = make([]string, 0, 4096)
-					}
-					start = len(arena)
-				}
-				arena = append(arena, rs.slug())
-				m.Roles = arena[start:len(arena):len(arena)]
-			}
-			rs.skip()
-		}
-		m.Roles = nonNil(m.Roles)
 		if err := fn(*m); err != nil {
 			return err
 		}
 	}
-	if _, err := t.exec(ctx, `CLOSE `+mc); err != nil {
-		return err
-	}
-	_, err := t.exec(ctx, `CLOSE `+rc)
+	_, err := t.exec(ctx, `CLOSE `+mc)
 	return err
 }
 
-// membershipCursor reads a cursor of membershipColumns in batches.
+// membershipCursor reads a cursor of membershipColumns and the roles, as
+// one text, in batches.
 type membershipCursor struct {
-	t    *tx
-	name string
-	buf  []rbac.Membership
-	text []byte // the ids of the batch, end to end
-	ends []int  // where each id ends in text, three per row
-	i    int
-	done bool
+	t     *tx
+	name  string
+	buf   []rbac.Membership
+	text  []byte // the ids of the batch, end to end
+	ends  []int  // where each id ends in text, three per row
+	i     int
+	done  bool
+	slugs map[string]string // interned role slugs
+	arena []string          // the roles of memberships share arrays of a few thousand
 }
 
 func (c *membershipCursor) next(ctx context.Context) (*rbac.Membership, bool, error) {
@@ -131,20 +101,25 @@ func (c *membershipCursor) fetch(ctx context.Context) error {
 	raw := rawDecodable(rows)
 	for rows.Next() {
 		var m rbac.Membership
+		var roles []byte
 		if raw {
 			v := rows.RawValues()
-			m, err = decodeMembership(v)
+			m, err = decodeMembership(v[:7])
 			// The ids of the batch are cut from one string, below.
 			for _, b := range v[:3] {
 				c.text = append(c.text, b...)
 				c.ends = append(c.ends, len(c.text))
 			}
+			roles = v[7]
 		} else {
-			m, err = scanMembershipColumns(rows)
+			var list string
+			m, err = scanMembershipColumns(rows, &list)
+			roles = []byte(list)
 		}
 		if err != nil {
 			return fail(err)
 		}
+		m.Roles = c.roles(roles)
 		c.buf = append(c.buf, m)
 	}
 	if err := rows.Err(); err != nil {
@@ -163,83 +138,43 @@ func (c *membershipCursor) fetch(ctx context.Context) error {
 	return nil
 }
 
-// roleCursor reads a cursor of (membership_id, role_slug) in batches; the
-// ids of a batch share one buffer, the slugs are interned.
-type roleCursor struct {
-	t     *tx
-	name  string
-	ids   []byte  // the ids of the batch, end to end
-	ends  []int32 // where each row's id ends in ids
-	rs    []string
-	i     int
-	done  bool
-	slugs map[string]string
-}
-
-// peek returns the membership id of the next row (valid until the next
-// fetch), fetching a batch when the last is used up.
-func (c *roleCursor) peek(ctx context.Context) ([]byte, bool, error) {
-	if c.i == len(c.rs) {
-		if c.done {
-			return nil, false, nil
-		}
-		if err := c.fetch(ctx); err != nil {
-			return nil, false, err
-		}
-		if len(c.rs) == 0 {
-			return nil, false, nil
-		}
+// roles returns the slugs of list, separated by spaces, interned, in a
+// slice of the arena.
+func (c *membershipCursor) roles(list []byte) []string {
+	if len(list) == 0 {
+		return []string{}
 	}
-	start := int32(0)
-	if c.i > 0 {
-		start = c.ends[c.i-1]
+	n := bytes.Count(list, []byte{' '}) + 1
+	if cap(c.arena)-len(c.arena) < n {
+		c.arena = make([]string, 0, max(4096, n))
 	}
-	return c.ids[start:c.ends[c.i]], true, nil
-}
-
-func (c *roleCursor) slug() string { return c.rs[c.i] }
-func (c *roleCursor) skip()        { c.i++ }
-
-func (c *roleCursor) fetch(ctx context.Context) error {
-	rows, err := c.t.query(ctx, fmt.Sprintf("FETCH %d FROM %s", listBatch, c.name))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	c.ids, c.ends, c.rs, c.i = c.ids[:0], c.ends[:0], c.rs[:0], 0
-	for rows.Next() {
-		v := rows.RawValues()
-		if len(v) != 2 || v[0] == nil || v[1] == nil {
-			return fail(fmt.Errorf("pgstore: membership roles: unexpected row"))
-		}
-		c.ids = append(c.ids, v[0]...)
-		c.ends = append(c.ends, int32(len(c.ids)))
-		s, ok := c.slugs[string(v[1])]
+	start := len(c.arena)
+	for len(list) > 0 {
+		b, rest, _ := bytes.Cut(list, []byte{' '})
+		list = rest
+		s, ok := c.slugs[string(b)]
 		if !ok {
-			s = string(v[1])
+			s = string(b)
 			if len(c.slugs) < 4096 {
 				c.slugs[s] = s
 			}
 		}
-		c.rs = append(c.rs, s)
+		c.arena = append(c.arena, s)
 	}
-	if err := rows.Err(); err != nil {
-		return fail(err)
-	}
-	c.done = len(c.rs) < listBatch
-	return nil
+	return c.arena[start:len(c.arena):len(c.arena)]
 }
 
 // rawDecodable reports whether rows hold membershipColumns as
-// decodeMembership reads them from the wire bytes: five texts, then two
-// binary timestamps. Otherwise rows are scanned.
+// decodeMembership reads them from the wire bytes (five texts, then two
+// binary timestamps), then the roles as a text. Otherwise rows are
+// scanned.
 func rawDecodable(rows pgx.Rows) bool {
 	fds := rows.FieldDescriptions()
-	if len(fds) != 7 {
+	if len(fds) != 8 {
 		return false
 	}
 	for i, fd := range fds {
-		if i < 5 && fd.DataTypeOID != textOID || i >= 5 && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode) {
+		if (i < 5 || i == 7) && fd.DataTypeOID != textOID || (i == 5 || i == 6) && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode) {
 			return false
 		}
 	}

@@ -60,9 +60,17 @@ var SchemaVersion = func() int {
 // transaction-scoped advisory lock makes concurrent callers wait for each
 // other; the search path is restored when tx ends.
 func migrate(ctx context.Context, tx pgx.Tx, schema string) error {
+	return migrateTo(ctx, tx, schema, SchemaVersion)
+}
+
+// migrateTo is migrate up to version, for the tests of a migration.
+func migrateTo(ctx context.Context, tx pgx.Tx, schema string, version int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
+	}
+	for len(ms) > 0 && ms[len(ms)-1].version > version {
+		ms = ms[:len(ms)-1]
 	}
 	qs := quoteIdent(schema)
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "rbac migrate "+schema); err != nil {

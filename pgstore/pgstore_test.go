@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orgroles/rbac"
 	"github.com/orgroles/rbac/pgstore"
@@ -123,11 +125,48 @@ func newStoreOn(tb testing.TB, pool *pgxpool.Pool, schema string) *pgstore.Store
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
+		checkHolders(tb, pool, schema)
 		if err := s.DropSchema(context.Background()); err != nil {
 			tb.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
 	return s
+}
+
+// checkHolders fails tb when role_holders, in schema, does not count the
+// memberships of each organization holding each role: what the store's
+// own statements keep it at, and what its role filters and its refusal
+// to delete a held role rely on.
+func checkHolders(tb testing.TB, pool *pgxpool.Pool, schema string) {
+	tb.Helper()
+	q := fmt.Sprintf(`SELECT coalesce(h.env, a.env), coalesce(h.org_id, a.org_id), coalesce(h.role_slug, a.r),
+			coalesce(h.holders, 0), coalesce(a.n, 0)
+		FROM (SELECT * FROM %[1]s.role_holders WHERE holders > 0) h
+		FULL JOIN (SELECT env, org_id, r, count(*) AS n FROM %[1]s.memberships, unnest(roles) r GROUP BY 1, 2, 3) a
+			ON h.env = a.env AND h.org_id = a.org_id AND h.role_slug = a.r
+		WHERE coalesce(h.holders, 0) <> coalesce(a.n, 0) ORDER BY 1, 2, 3 LIMIT 10`, pgx.Identifier{schema}.Sanitize())
+	rows, err := pool.Query(context.Background(), q)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "3F000" || errors.As(err, &pe) && pe.Code == "42P01" {
+			return // the test dropped the schema
+		}
+		tb.Errorf("checking role_holders in %s: %v", schema, err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var env, org, slug string
+		var counted, held int64
+		if err := rows.Scan(&env, &org, &slug, &counted, &held); err != nil {
+			tb.Errorf("checking role_holders in %s: %v", schema, err)
+			return
+		}
+		tb.Errorf("role_holders counts %d holders of %q in organization %q of %q; %d memberships hold it", counted, slug, org, env, held)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Errorf("checking role_holders in %s: %v", schema, err)
+	}
 }
 
 func newStore(tb testing.TB) *pgstore.Store {

@@ -29,9 +29,14 @@ func TestMembershipRolesMustExist(t *testing.T) {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "membership_roles_role_fkey"
 	}
+	// An organization role of another organization is no role of acme's.
+	must[rbac.Organization](t)(svc.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "globex"}))
+	must[rbac.Role](t)(svc.CreateOrganizationRole(ctx, "prod", "globex", rbac.RoleInput{Slug: "org-ops", Name: "Ops"}))
 	for _, c := range []struct{ what, sql string }{
-		{"insert", `INSERT INTO ` + s + `.membership_roles (env, membership_id, org_id, role_slug) VALUES ('prod', $1, 'acme', 'ghost')`},
-		{"update", `UPDATE ` + s + `.membership_roles SET role_slug = 'ghost' WHERE env = 'prod' AND membership_id = $1`},
+		{"insert", `INSERT INTO ` + s + `.memberships (env, id, org_id, user_id, status, role_source, roles, created_at, updated_at)
+			VALUES ('prod', $1 || '-2', 'acme', 'u2', 'active', 'manual', ARRAY['member', 'ghost'], now(), now())`},
+		{"update", `UPDATE ` + s + `.memberships SET roles = ARRAY['ghost'] WHERE env = 'prod' AND id = $1`},
+		{"update to another organization's role", `UPDATE ` + s + `.memberships SET roles = ARRAY['org-ops'] WHERE env = 'prod' AND id = $1`},
 	} {
 		_, err := pool.Exec(ctx, c.sql, m.ID)
 		if !isViolation(err) {
@@ -39,8 +44,10 @@ func TestMembershipRolesMustExist(t *testing.T) {
 		}
 	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+s+`.environment_order WHERE env = 'prod' AND role_slug = 'held'`); err != nil {
-			return err
+		for _, order := range []string{"environment_order", "organization_order"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+s+`.`+order+` WHERE env = 'prod' AND role_slug = 'held'`); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM `+s+`.roles WHERE env = 'prod' AND scope = '' AND slug = 'held'`)
 		return err

@@ -623,13 +623,13 @@ func (t *tx) RemoveFromOrganizationOrders(ctx context.Context, slug, replacement
 
 const membershipColumns = `m.id, m.org_id, m.user_id, m.status, m.role_source, m.created_at, m.updated_at`
 
-const membershipRoles = `ARRAY(SELECT r.role_slug FROM $s.membership_roles r
-	WHERE r.env = m.env AND r.membership_id = m.id ORDER BY r.role_slug)`
+// membershipRoles is the roles column, a sorted array.
+const membershipRoles = `m.roles`
 
-// scanMembershipColumns scans membershipColumns alone.
-func scanMembershipColumns(row pgx.CollectableRow) (rbac.Membership, error) {
+// scanMembershipColumns scans membershipColumns, then into more.
+func scanMembershipColumns(row pgx.CollectableRow, more ...any) (rbac.Membership, error) {
 	var m rbac.Membership
-	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt)
+	err := row.Scan(append([]any{&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt}, more...)...)
 	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
 	return m, err
 }
@@ -694,44 +694,51 @@ func (t *tx) Memberships(ctx context.Context, q rbac.MembershipQuery, fn func(rb
 		w.and("m.status = ANY(" + w.arg(st) + "::text[])")
 	}
 	if q.Role != "" {
-		// An organization role slug names the role of the membership's
-		// own organization.
-		sc := "''"
-		if rbac.IsOrganizationRoleSlug(q.Role) {
-			sc = "m.org_id"
-		}
-		w.and(`EXISTS (SELECT 1 FROM $s.membership_roles x WHERE x.env = m.env AND x.membership_id = m.id
-			AND x.role_scope = ` + sc + ` AND x.role_slug = ` + w.arg(q.Role) + `)`)
+		// A membership's roles are of its own organization (an
+		// organization role slug names that organization's role); the
+		// organizations counting holders of the role narrow the scan.
+		role := w.arg(q.Role)
+		w.and(`m.roles @> ARRAY[` + role + `]::text[] AND m.org_id IN (SELECT h.org_id FROM $s.role_holders h
+			WHERE h.env = m.env AND h.role_slug = ` + role + ` AND h.holders > 0)`)
 	}
 	if q.MultipleRoles {
-		w.and("(SELECT count(*) FROM $s.membership_roles r WHERE r.env = m.env AND r.membership_id = m.id) > 1")
+		w.and("cardinality(m.roles) > 1")
 	}
 	return each(ctx, t, `SELECT `+membershipColumns+`, `+membershipRoles+` FROM $s.memberships m`+w.sql("m.id", q.Range),
 		w.args, scanMembership, fn)
 }
 
-// PutMembership is one statement. The database refuses a second membership
-// of the same (organization, user) and, through the foreign key from the
-// roles to (membership, organization), a membership moved to another
-// organization.
+// PutMembership is one statement: the row, and the counts of role_holders
+// for the roles it gains and loses. The database refuses a second
+// membership of the same (organization, user); a membership never moves
+// to another organization or user (the update is then skipped, and
+// PutMembership fails).
 func (t *tx) PutMembership(ctx context.Context, m rbac.Membership) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
 	var n int
-	err := t.tx.QueryRow(ctx, t.sql(`WITH up AS (
-			INSERT INTO $s.memberships (env, id, org_id, user_id, status, role_source, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	err := t.tx.QueryRow(ctx, t.sql(`WITH old AS (
+			SELECT m.roles FROM $s.memberships m WHERE m.env = $1 AND m.id = $2 AND m.org_id = $3 AND m.user_id = $4),
+		up AS (
+			INSERT INTO $s.memberships (env, id, org_id, user_id, status, role_source, roles, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8)
 			ON CONFLICT (env, id) DO UPDATE SET status = excluded.status, role_source = excluded.role_source,
-				created_at = excluded.created_at, updated_at = excluded.updated_at
+				roles = excluded.roles, created_at = excluded.created_at, updated_at = excluded.updated_at
 			WHERE memberships.org_id = excluded.org_id AND memberships.user_id = excluded.user_id
 			RETURNING id),
-		gone AS (
-			DELETE FROM $s.membership_roles
-			WHERE env = $1 AND membership_id = $2 AND role_slug <> ALL($9::text[])),
-		added AS (
-			INSERT INTO $s.membership_roles (env, membership_id, org_id, role_slug)
-			SELECT $1, $2, $3, unnest($9::text[]) ON CONFLICT DO NOTHING)
+		delta AS (
+			SELECT x.r, sum(x.n)::integer AS n FROM (
+				SELECT unnest($9::text[]) AS r, 1 AS n FROM up
+				UNION ALL SELECT unnest(old.roles), -1 FROM old, up) x
+			GROUP BY x.r HAVING sum(x.n) <> 0),
+		lost AS (
+			UPDATE $s.role_holders h SET holders = h.holders + delta.n FROM delta
+			WHERE delta.n < 0 AND h.env = $1 AND h.org_id = $3 AND h.role_slug = delta.r),
+		gained AS (
+			INSERT INTO $s.role_holders AS h (env, org_id, role_slug, holders)
+			SELECT $1, $3, r, n FROM delta WHERE n > 0
+			ON CONFLICT (env, role_slug, org_id) DO UPDATE SET holders = h.holders + excluded.holders)
 		SELECT count(*) FROM up`),
 		t.env, m.ID, m.OrganizationID, m.UserID, string(m.Status), string(m.RoleSource), m.CreatedAt, m.UpdatedAt,
 		sortedUniq(m.Roles)).Scan(&n)
@@ -748,20 +755,28 @@ func (t *tx) DeleteMembership(ctx context.Context, id string) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	tag, err := t.exec(ctx, `DELETE FROM $s.memberships WHERE env = $1 AND id = $2`, t.env, id)
+	var n int
+	err := t.tx.QueryRow(ctx, t.sql(`WITH gone AS (
+			DELETE FROM $s.memberships WHERE env = $1 AND id = $2 RETURNING org_id, roles),
+		counted AS (
+			UPDATE $s.role_holders h SET holders = h.holders - 1
+			FROM gone, unnest(gone.roles) AS r(slug)
+			WHERE h.env = $1 AND h.org_id = gone.org_id AND h.role_slug = r.slug)
+		SELECT count(*) FROM gone`), t.env, id).Scan(&n)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return notFound("membership %q", id)
 	}
 	return nil
 }
 
-// ReplaceOrganizationRole is one statement. A holder that does not hold to
-// yet has its row rewritten in place (an UPDATE, cheaper than a delete and
-// an insert); one that does loses the row of from. The memberships come
-// back sorted by id and go to fn as they arrive.
+// ReplaceOrganizationRole is one statement: every holder of from in org
+// has from replaced by to (once: a holder of both keeps one), its
+// updated_at set, and role_holders counts org's holders of from and to
+// again. The memberships come back sorted by id and go to fn as they
+// arrive.
 func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
 		return err
@@ -769,61 +784,69 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 	if org == "" {
 		return nil
 	}
-	const q = `WITH moved AS (
-			UPDATE $s.membership_roles r SET role_slug = $5
-			WHERE r.env = $1 AND r.role_scope = $2 AND r.role_slug = $3 AND ($4 = '' OR r.org_id = $4)
-				AND NOT EXISTS (SELECT 1 FROM $s.membership_roles x
-					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug = $5)
-			RETURNING r.membership_id),
-		merged AS (
-			DELETE FROM $s.membership_roles r
-			WHERE r.env = $1 AND r.role_scope = $2 AND r.role_slug = $3 AND ($4 = '' OR r.org_id = $4)
-				AND EXISTS (SELECT 1 FROM $s.membership_roles x
-					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug = $5)
-			RETURNING r.membership_id),
-		changed AS (SELECT membership_id FROM moved UNION ALL SELECT membership_id FROM merged),
+	const q = `WITH had AS (
+			SELECT count(*) FILTER (WHERE m.roles @> ARRAY[$4]::text[]) AS n FROM $s.memberships m
+			WHERE m.env = $1 AND m.org_id = $2 AND m.roles @> ARRAY[$3]::text[]),
 		up AS (
-			UPDATE $s.memberships m SET updated_at = $6
-			FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
-			RETURNING ` + membershipColumns + `,
-				ARRAY(SELECT r.role_slug FROM $s.membership_roles r
-					WHERE r.env = m.env AND r.membership_id = m.id AND r.role_slug <> $3 AND r.role_slug <> $5
-					UNION ALL SELECT $5) AS roles)
+			UPDATE $s.memberships m
+			SET roles = ARRAY(SELECT DISTINCT x.r COLLATE "C" FROM unnest(array_replace(m.roles, $3, $4)) AS x(r) ORDER BY 1),
+				updated_at = $5
+			WHERE m.env = $1 AND m.org_id = $2 AND m.roles @> ARRAY[$3]::text[]
+			RETURNING ` + membershipColumns + `, m.roles),
+		moved AS (SELECT count(*) AS n FROM up),
+		lost AS (
+			UPDATE $s.role_holders h SET holders = h.holders - moved.n FROM moved
+			WHERE h.env = $1 AND h.org_id = $2 AND h.role_slug = $3 AND moved.n > 0),
+		gained AS (
+			INSERT INTO $s.role_holders AS h (env, org_id, role_slug, holders)
+			SELECT $1, $2, $4, moved.n - had.n FROM moved, had WHERE moved.n > had.n
+			ON CONFLICT (env, role_slug, org_id) DO UPDATE SET holders = h.holders + excluded.holders)
 		SELECT * FROM up ORDER BY id`
-	return t.bulk(ctx, q, []any{t.env, scope(org, from), from, org, to, now}, fn)
+	return t.bulk(ctx, q, []any{t.env, org, from, to, now}, fn)
 }
 
 // RemoveEnvironmentRole is one statement: a holder with no other role has
-// its row rewritten in place to its organization's effective default (the
-// organization's own default if it has one, else the environment's: the
-// rule of rbac.EffectiveSettings, in SQL); one with other roles loses the
-// row. The memberships come back sorted by id and go to fn as they
-// arrive.
+// it replaced by its organization's effective default (the organization's
+// own default if it has one, else the environment's: the rule of
+// rbac.EffectiveSettings, in SQL); one with other roles loses it. Each
+// has its updated_at set, and role_holders counts the holders of the role
+// and of the defaults again. The organizations that count holders of the
+// role narrow the scan. The memberships come back sorted by id and go to
+// fn as they arrive.
+//
+// The rewritten rows change no indexed column (roles and updated_at are
+// in no index), so PostgreSQL updates them in place where their page has
+// room (memberships is filled to half): a million holders cost a million
+// heap-only updates and no index entry.
 func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	const q = `WITH sole AS (
-			UPDATE $s.membership_roles r SET role_slug = coalesce(o.default_role, e.default_role)
+	const q = `WITH orgs AS (
+			SELECT h.org_id FROM $s.role_holders h WHERE h.env = $1 AND h.role_slug = $2 AND h.holders > 0),
+		sole AS (
+			UPDATE $s.memberships m SET roles = ARRAY[coalesce(o.default_role, e.default_role)], updated_at = $3
 			FROM $s.organizations o, $s.environments e
-			WHERE r.env = $1 AND r.role_scope = '' AND r.role_slug = $2
-				AND o.env = $1 AND o.id = r.org_id AND e.id = $1
-				AND NOT EXISTS (SELECT 1 FROM $s.membership_roles x
-					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2)
-			RETURNING r.membership_id, ARRAY[r.role_slug] AS roles),
+			WHERE m.env = $1 AND m.roles = ARRAY[$2]::text[] AND m.org_id IN (SELECT org_id FROM orgs)
+				AND o.env = $1 AND o.id = m.org_id AND e.id = $1
+			RETURNING ` + membershipColumns + `, m.roles, m.roles[1] AS given),
 		shared AS (
-			DELETE FROM $s.membership_roles r
-			WHERE r.env = $1 AND r.role_scope = '' AND r.role_slug = $2
-				AND EXISTS (SELECT 1 FROM $s.membership_roles x
-					WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2)
-			RETURNING r.membership_id, ARRAY(SELECT x.role_slug FROM $s.membership_roles x
-				WHERE x.env = $1 AND x.membership_id = r.membership_id AND x.role_slug <> $2) AS roles),
+			UPDATE $s.memberships m SET roles = array_remove(m.roles, $2), updated_at = $3
+			WHERE m.env = $1 AND m.roles @> ARRAY[$2]::text[] AND cardinality(m.roles) > 1
+				AND m.org_id IN (SELECT org_id FROM orgs)
+			RETURNING ` + membershipColumns + `, m.roles, NULL::text AS given),
 		changed AS (SELECT * FROM sole UNION ALL SELECT * FROM shared),
-		up AS (
-			UPDATE $s.memberships m SET updated_at = $3
-			FROM changed WHERE m.env = $1 AND m.id = changed.membership_id
-			RETURNING ` + membershipColumns + `, changed.roles)
-		SELECT * FROM up ORDER BY id`
+		per AS (
+			SELECT c.org_id, count(*) AS n, count(c.given) AS given, min(c.given) AS role
+			FROM changed c GROUP BY c.org_id),
+		lost AS (
+			UPDATE $s.role_holders h SET holders = h.holders - per.n FROM per
+			WHERE h.env = $1 AND h.role_slug = $2 AND h.org_id = per.org_id),
+		gained AS (
+			INSERT INTO $s.role_holders AS h (env, org_id, role_slug, holders)
+			SELECT $1, per.org_id, per.role, per.given FROM per WHERE per.given > 0
+			ON CONFLICT (env, role_slug, org_id) DO UPDATE SET holders = h.holders + excluded.holders)
+		SELECT id, org_id, user_id, status, role_source, created_at, updated_at, roles FROM changed ORDER BY id`
 	return t.bulk(ctx, q, []any{t.env, slug, now}, fn)
 }
 
