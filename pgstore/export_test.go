@@ -20,3 +20,12 @@ func SetListBatch(n int) func() {
 	listBatch = n
 	return func() { listBatch = old }
 }
+
+// SetNarrowOrganizations sets the number of organizations holding a role
+// up to which its deletion reads only their memberships, and returns a
+// function that restores it.
+func SetNarrowOrganizations(n int) func() {
+	old := narrowOrganizations
+	narrowOrganizations = n
+	return func() { narrowOrganizations = old }
+}

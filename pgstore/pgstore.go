@@ -31,6 +31,13 @@
 // user). The rules SQL cannot express (an order is a complete permutation, a
 // membership has one role in single-role mode, …) stay in package rbac.
 //
+// A membership's roles are a sorted array in its row. Table role_holders
+// counts, for each organization and role, the memberships holding it;
+// the Store's statements keep it in step with the memberships they write,
+// and it is how holders are found and how a held role is kept from being
+// deleted. So write the schema's tables through a Store only, never with
+// SQL of your own.
+//
 // # Transactions
 //
 // Every [Store.Update] is one READ COMMITTED transaction that first takes a

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/orgroles/rbac"
+	"github.com/orgroles/rbac/pgstore"
 )
 
 // TestMembershipRolesMustExist checks, below the Service, what the schema
@@ -62,4 +64,39 @@ func TestMembershipRolesMustExist(t *testing.T) {
 	// A role no membership holds any more may go.
 	must[rbac.Membership](t)(svc.UpdateMembershipRoles(ctx, "prod", m.ID, []string{"member"}))
 	must[rbac.DeletionPlan](t)(svc.DeleteRole(ctx, "prod", "held", rbac.DeleteOptions{}))
+}
+
+// TestRoleCheckAfterBulkDeletion checks that a role deletion's statement,
+// which tells the trigger checking membership roles that its own are
+// known to exist, leaves the check on for the rest of the transaction: a
+// membership written after it with a role that is no role fails.
+func TestRoleCheckAfterBulkDeletion(t *testing.T) {
+	ctx := context.Background()
+	store := newStore(t)
+	svc := rbac.New(store)
+	must[rbac.Environment](t)(svc.CreateEnvironment(ctx, rbac.EnvironmentInput{ID: "prod"}))
+	must[rbac.Organization](t)(svc.CreateOrganization(ctx, "prod", rbac.OrganizationInput{ID: "acme"}))
+	must[rbac.Role](t)(svc.CreateRole(ctx, "prod", rbac.RoleInput{Slug: "spare", Name: "Spare"}))
+	m := must[rbac.Membership](t)(svc.CreateMembership(ctx, "prod", rbac.MembershipInput{OrganizationID: "acme", UserID: "u1", Roles: []string{"spare"}}))
+	for _, narrow := range []int{1000, 0} {
+		restore := pgstore.SetNarrowOrganizations(narrow)
+		reassigned := 0
+		err := store.Update(ctx, "prod", func(tx rbac.Tx) error {
+			now := time.Now().UTC()
+			if err := tx.RemoveEnvironmentRole(ctx, "spare", now, func(rbac.Membership) error { reassigned++; return nil }); err != nil {
+				return err
+			}
+			ghost := m
+			ghost.ID, ghost.UserID, ghost.Roles = m.ID+"-2", "u2", []string{"ghost"}
+			return tx.PutMembership(ctx, ghost)
+		})
+		restore()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.ConstraintName != "membership_roles_role_fkey" {
+			t.Fatalf("narrow=%d: a membership holding no role, written after a role deletion: %v, want a violation of membership_roles_role_fkey", narrow, err)
+		}
+		if reassigned != 1 {
+			t.Fatalf("narrow=%d: the deletion reassigned %d memberships, want 1", narrow, reassigned)
+		}
+	}
 }

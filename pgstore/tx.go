@@ -805,50 +805,78 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 	return t.bulk(ctx, q, []any{t.env, org, from, to, now}, fn)
 }
 
-// RemoveEnvironmentRole is one statement: a holder with no other role has
-// it replaced by its organization's effective default (the organization's
-// own default if it has one, else the environment's: the rule of
-// rbac.EffectiveSettings, in SQL); one with other roles loses it. Each
-// has its updated_at set, and role_holders counts the holders of the role
-// and of the defaults again. The organizations that count holders of the
-// role narrow the scan. The memberships come back sorted by id and go to
-// fn as they arrive.
+// RemoveEnvironmentRole is one statement, after one that counts the
+// organizations with holders of the role: a holder with no other role has
+// it replaced by its organization's effective default (the
+// organization's own default if it has one, else the environment's: the
+// rule of rbac.EffectiveSettings, in SQL); one with other roles loses it.
+// Each has its updated_at set; role_holders forgets the role (no one
+// holds it any more) and counts the holders of the defaults again. The memberships come back sorted by id
+// and go to fn as they arrive.
 //
-// The rewritten rows change no indexed column (roles and updated_at are
-// in no index), so PostgreSQL updates them in place where their page has
-// room (memberships is filled to half): a million holders cost a million
+// When few organizations hold the role, the statement reads their
+// memberships only; otherwise it scans the environment's memberships
+// (an index descent per organization would cost more than the scan). The
+// rewritten rows change no indexed column (roles and updated_at are in no
+// index), so PostgreSQL updates them in place where their page has room
+// (memberships is filled to half): a million holders cost a million
 // heap-only updates and no index entry.
 func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Time, fn func(rbac.Membership) error) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	const q = `WITH orgs AS (
-			SELECT h.org_id FROM $s.role_holders h WHERE h.env = $1 AND h.role_slug = $2 AND h.holders > 0),
-		sole AS (
+	var orgs int
+	if err := t.tx.QueryRow(ctx, t.sql(`SELECT count(*) FROM $s.role_holders h
+		WHERE h.env = $1 AND h.role_slug = $2 AND h.holders > 0`), t.env, slug).Scan(&orgs); err != nil {
+		return fail(err)
+	}
+	if orgs == 0 {
+		return nil
+	}
+	// The roles the statement writes are roles the memberships held, and
+	// defaults, which exist (their foreign keys are checked at commit):
+	// the trigger that checks the roles written into memberships, which
+	// would read every row again, is told so.
+	settings := []string{"rbac.membership_roles_checked", "on"}
+	narrow := ""
+	if orgs <= narrowOrganizations {
+		narrow = ` AND m.org_id IN (SELECT h.org_id FROM $s.role_holders h WHERE h.env = $1 AND h.role_slug = $2 AND h.holders > 0)`
+	} else {
+		// The per-organization steps join 100,000s of rows with the
+		// statement's own: hash joins, which PostgreSQL does not pick
+		// for rows it cannot estimate.
+		settings = append(settings, "enable_nestloop", "off")
+	}
+	q := `WITH sole AS (
 			UPDATE $s.memberships m SET roles = ARRAY[coalesce(o.default_role, e.default_role)], updated_at = $3
 			FROM $s.organizations o, $s.environments e
-			WHERE m.env = $1 AND m.roles = ARRAY[$2]::text[] AND m.org_id IN (SELECT org_id FROM orgs)
+			WHERE m.env = $1 AND m.roles = ARRAY[$2]::text[]` + narrow + `
 				AND o.env = $1 AND o.id = m.org_id AND e.id = $1
 			RETURNING ` + membershipColumns + `, m.roles, m.roles[1] AS given),
 		shared AS (
 			UPDATE $s.memberships m SET roles = array_remove(m.roles, $2), updated_at = $3
-			WHERE m.env = $1 AND m.roles @> ARRAY[$2]::text[] AND cardinality(m.roles) > 1
-				AND m.org_id IN (SELECT org_id FROM orgs)
+			WHERE m.env = $1 AND m.roles @> ARRAY[$2]::text[] AND cardinality(m.roles) > 1` + narrow + `
 			RETURNING ` + membershipColumns + `, m.roles, NULL::text AS given),
 		changed AS (SELECT * FROM sole UNION ALL SELECT * FROM shared),
 		per AS (
 			SELECT c.org_id, count(*) AS n, count(c.given) AS given, min(c.given) AS role
 			FROM changed c GROUP BY c.org_id),
-		lost AS (
-			UPDATE $s.role_holders h SET holders = h.holders - per.n FROM per
-			WHERE h.env = $1 AND h.role_slug = $2 AND h.org_id = per.org_id),
-		gained AS (
-			INSERT INTO $s.role_holders AS h (env, org_id, role_slug, holders)
-			SELECT $1, per.org_id, per.role, per.given FROM per WHERE per.given > 0
-			ON CONFLICT (env, role_slug, org_id) DO UPDATE SET holders = h.holders + excluded.holders)
+		lost AS (DELETE FROM $s.role_holders h WHERE h.env = $1 AND h.role_slug = $2),
+		raised AS (
+			UPDATE $s.role_holders h SET holders = h.holders + per.given FROM per
+			WHERE per.given > 0 AND h.env = $1 AND h.role_slug = per.role AND h.org_id = per.org_id),
+		added AS (
+			INSERT INTO $s.role_holders (env, org_id, role_slug, holders)
+			SELECT $1, per.org_id, per.role, per.given FROM per
+			WHERE per.given > 0 AND NOT EXISTS (SELECT 1 FROM $s.role_holders x
+				WHERE x.env = $1 AND x.role_slug = per.role AND x.org_id = per.org_id))
 		SELECT id, org_id, user_id, status, role_source, created_at, updated_at, roles FROM changed ORDER BY id`
-	return t.bulk(ctx, q, []any{t.env, slug, now}, fn)
+	return t.bulk(ctx, q, []any{t.env, slug, now}, fn, settings...)
 }
+
+// narrowOrganizations is the number of organizations holding a role up
+// to which RemoveEnvironmentRole reads only theirs.
+var narrowOrganizations = 1000
 
 // bulkWorkMem is the memory a bulk statement may give each of its sorts
 // and hashes (PostgreSQL's work_mem, set for that statement only): its
@@ -857,17 +885,41 @@ func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Ti
 const bulkWorkMem = "256MB"
 
 // bulk runs a bulk statement q, which returns memberships sorted by id,
-// with work_mem raised for it, and hands the rows to fn as they arrive.
-func (t *tx) bulk(ctx context.Context, q string, args []any, fn func(rbac.Membership) error) error {
-	var old, set string
-	if err := t.tx.QueryRow(ctx, `SELECT current_setting('work_mem'), set_config('work_mem', $1, true)`, bulkWorkMem).Scan(&old, &set); err != nil {
+// with work_mem raised for it and the other settings given (name, value,
+// name, value, …), and hands the rows to fn as they arrive. The settings
+// are restored after it.
+func (t *tx) bulk(ctx context.Context, q string, args []any, fn func(rbac.Membership) error, settings ...string) error {
+	settings = append([]string{"work_mem", bulkWorkMem}, settings...)
+	var old []string
+	if err := t.tx.QueryRow(ctx, `SELECT array_agg(coalesce(current_setting(s.name, true), '') ORDER BY s.i)
+		FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i)`, names(settings)).Scan(&old); err != nil {
+		return fail(err)
+	}
+	if _, err := t.tx.Exec(ctx, `SELECT set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
+		names(settings), values(settings)); err != nil {
 		return fail(err)
 	}
 	if err := each(ctx, t, q, args, scanMembership, fn); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `SELECT set_config('work_mem', $1, true)`, old)
+	restore := slices.Clone(settings)
+	for i := range old {
+		restore[2*i+1] = old[i]
+	}
+	_, err := t.tx.Exec(ctx, `SELECT set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
+		names(restore), values(restore))
 	return fail(err)
+}
+
+func names(settings []string) []string  { return everyOther(settings, 0) }
+func values(settings []string) []string { return everyOther(settings, 1) }
+
+func everyOther(s []string, from int) []string {
+	var out []string
+	for i := from; i < len(s); i += 2 {
+		out = append(out, s[i])
+	}
+	return out
 }
 
 // ---- group mappings ----
