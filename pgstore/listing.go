@@ -1,9 +1,9 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,9 +37,7 @@ func (t *tx) allMemberships(ctx context.Context, statuses []string, fn func(rbac
 	if len(statuses) > 0 {
 		cond, args = " AND m.status = ANY($2::text[])", append(args, statuses)
 	}
-	// The roles come as one text, slugs separated by spaces (a slug has
-	// none).
-	if _, err := t.exec(ctx, `DECLARE `+mc+` NO SCROLL CURSOR FOR SELECT `+membershipColumns+`, array_to_string(m.roles, ' ')
+	if _, err := t.exec(ctx, `DECLARE `+mc+` NO SCROLL CURSOR FOR SELECT `+membershipColumns+`, m.roles
 		FROM $s.memberships m WHERE m.env = $1`+cond+` ORDER BY m.id`, args...); err != nil {
 		return err
 	}
@@ -101,25 +99,24 @@ func (c *membershipCursor) fetch(ctx context.Context) error {
 	raw := rawDecodable(rows)
 	for rows.Next() {
 		var m rbac.Membership
-		var roles []byte
 		if raw {
 			v := rows.RawValues()
-			m, err = decodeMembership(v[:7])
+			if m, err = decodeMembership(v[:7]); err == nil {
+				m.Roles, err = c.roles(v[7])
+			}
 			// The ids of the batch are cut from one string, below.
 			for _, b := range v[:3] {
 				c.text = append(c.text, b...)
 				c.ends = append(c.ends, len(c.text))
 			}
-			roles = v[7]
 		} else {
-			var list string
-			m, err = scanMembershipColumns(rows, &list)
-			roles = []byte(list)
+			var roles []string
+			m, err = scanMembershipColumns(rows, &roles)
+			m.Roles = nonNil(roles)
 		}
 		if err != nil {
 			return fail(err)
 		}
-		m.Roles = c.roles(roles)
 		c.buf = append(c.buf, m)
 	}
 	if err := rows.Err(); err != nil {
@@ -138,43 +135,66 @@ func (c *membershipCursor) fetch(ctx context.Context) error {
 	return nil
 }
 
-// roles returns the slugs of list, separated by spaces, interned, in a
-// slice of the arena.
-func (c *membershipCursor) roles(list []byte) []string {
-	if len(list) == 0 {
-		return []string{}
+var errMalformedRoles = errors.New("pgstore: membership roles: malformed array")
+
+// roles decodes PostgreSQL's binary text[] (dimensions, a null flag, the
+// element type, each dimension's length and lower bound, then each
+// element's length and bytes) into slugs, interned, in a slice of the
+// arena.
+func (c *membershipCursor) roles(b []byte) ([]string, error) {
+	bad := errMalformedRoles
+	if len(b) < 12 {
+		return nil, bad
 	}
-	n := bytes.Count(list, []byte{' '}) + 1
+	dims := binary.BigEndian.Uint32(b)
+	if dims == 0 {
+		return []string{}, nil
+	}
+	if dims != 1 || len(b) < 20 {
+		return nil, bad
+	}
+	n := int(binary.BigEndian.Uint32(b[12:]))
+	b = b[20:]
 	if cap(c.arena)-len(c.arena) < n {
 		c.arena = make([]string, 0, max(4096, n))
 	}
 	start := len(c.arena)
-	for len(list) > 0 {
-		b, rest, _ := bytes.Cut(list, []byte{' '})
-		list = rest
-		s, ok := c.slugs[string(b)]
+	for range n {
+		if len(b) < 4 {
+			return nil, bad
+		}
+		l := int(int32(binary.BigEndian.Uint32(b)))
+		if l < 0 || len(b) < 4+l {
+			return nil, bad
+		}
+		e := b[4 : 4+l]
+		b = b[4+l:]
+		s, ok := c.slugs[string(e)]
 		if !ok {
-			s = string(b)
+			s = string(e)
 			if len(c.slugs) < 4096 {
 				c.slugs[s] = s
 			}
 		}
 		c.arena = append(c.arena, s)
 	}
-	return c.arena[start:len(c.arena):len(c.arena)]
+	return c.arena[start:len(c.arena):len(c.arena)], nil
 }
 
 // rawDecodable reports whether rows hold membershipColumns as
 // decodeMembership reads them from the wire bytes (five texts, then two
-// binary timestamps), then the roles as a text. Otherwise rows are
-// scanned.
+// binary timestamps), then the roles as a binary text[]. Otherwise rows
+// are scanned.
 func rawDecodable(rows pgx.Rows) bool {
 	fds := rows.FieldDescriptions()
 	if len(fds) != 8 {
 		return false
 	}
 	for i, fd := range fds {
-		if (i < 5 || i == 7) && fd.DataTypeOID != textOID || (i == 5 || i == 6) && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode) {
+		switch {
+		case i < 5 && fd.DataTypeOID != textOID,
+			i >= 5 && i < 7 && (fd.DataTypeOID != timestamptzOID || fd.Format != pgx.BinaryFormatCode),
+			i == 7 && (fd.DataTypeOID != textArrayOID || fd.Format != pgx.BinaryFormatCode):
 			return false
 		}
 	}
@@ -199,8 +219,9 @@ func decodeMembership(v [][]byte) (rbac.Membership, error) {
 	return m, err
 }
 
-// The type ids of text and timestamptz, fixed in PostgreSQL's catalog.
-const textOID, timestamptzOID = 25, 1184
+// The type ids of text, text[] and timestamptz, fixed in PostgreSQL's
+// catalog.
+const textOID, textArrayOID, timestamptzOID = 25, 1009, 1184
 
 var (
 	statusNames = []string{string(rbac.StatusActive), string(rbac.StatusPending), string(rbac.StatusInactive)}

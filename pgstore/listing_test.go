@@ -12,11 +12,11 @@ import (
 )
 
 // TestFullListings checks the listings a read model loads with — every
-// membership of the environment (two cursors merged by id, decoded from
-// the wire bytes) and every organization role (its permissions from the
-// role's row, kept by triggers) — against the same records read one
-// query at a time, on random states, with cursor batches small enough
-// that the merge crosses batch boundaries.
+// membership of the environment (one cursor, decoded from the wire
+// bytes, roles included) and every organization role (its permissions
+// from the role's row, kept by triggers) — against the same records read
+// one query at a time, on random states, with cursor batches small
+// enough that the listing crosses batch boundaries.
 func TestFullListings(t *testing.T) {
 	store := newStore(t)
 	ctx := context.Background()
