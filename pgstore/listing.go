@@ -110,9 +110,7 @@ func (c *membershipCursor) fetch(ctx context.Context) error {
 				c.ends = append(c.ends, len(c.text))
 			}
 		} else {
-			var roles []string
-			m, err = scanMembershipColumns(rows, &roles)
-			m.Roles = nonNil(roles)
+			m, err = scanMembership(rows)
 		}
 		if err != nil {
 			return fail(err)

@@ -626,14 +626,6 @@ const membershipColumns = `m.id, m.org_id, m.user_id, m.status, m.role_source, m
 // membershipRoles is the roles column, a sorted array.
 const membershipRoles = `m.roles`
 
-// scanMembershipColumns scans membershipColumns, then into more.
-func scanMembershipColumns(row pgx.CollectableRow, more ...any) (rbac.Membership, error) {
-	var m rbac.Membership
-	err := row.Scan(append([]any{&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt}, more...)...)
-	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
-	return m, err
-}
-
 func scanMembership(row pgx.CollectableRow) (rbac.Membership, error) {
 	var m rbac.Membership
 	err := row.Scan(&m.ID, &m.OrganizationID, &m.UserID, &m.Status, &m.RoleSource, &m.CreatedAt, &m.UpdatedAt, &m.Roles)
@@ -802,7 +794,7 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 			SELECT $1, $2, $4, moved.n - had.n FROM moved, had WHERE moved.n > had.n
 			ON CONFLICT (env, role_slug, org_id) DO UPDATE SET holders = h.holders + excluded.holders)
 		SELECT * FROM up ORDER BY id`
-	return t.bulk(ctx, q, []any{t.env, org, from, to, now}, fn)
+	return t.bulk(ctx, q, []any{t.env, org, from, to, now}, fn, nil)
 }
 
 // RemoveEnvironmentRole is one statement, after one that counts the
@@ -811,8 +803,8 @@ func (t *tx) ReplaceOrganizationRole(ctx context.Context, org, from, to string, 
 // organization's own default if it has one, else the environment's: the
 // rule of rbac.EffectiveSettings, in SQL); one with other roles loses it.
 // Each has its updated_at set; role_holders forgets the role (no one
-// holds it any more) and counts the holders of the defaults again. The memberships come back sorted by id
-// and go to fn as they arrive.
+// holds it any more) and counts the holders of the defaults again. The
+// memberships come back sorted by id and go to fn as they arrive.
 //
 // When few organizations hold the role, the statement reads their
 // memberships only; otherwise it scans the environment's memberships
@@ -837,7 +829,7 @@ func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Ti
 	// defaults, which exist (their foreign keys are checked at commit):
 	// the trigger that checks the roles written into memberships, which
 	// would read every row again, is told so.
-	settings := []string{"rbac.membership_roles_checked", "on"}
+	settings := map[string]string{"rbac.membership_roles_checked": "on"}
 	narrow := ""
 	if orgs <= narrowOrganizations {
 		narrow = ` AND m.org_id IN (SELECT h.org_id FROM $s.role_holders h WHERE h.env = $1 AND h.role_slug = $2 AND h.holders > 0)`
@@ -845,7 +837,7 @@ func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Ti
 		// The per-organization steps join 100,000s of rows with the
 		// statement's own: hash joins, which PostgreSQL does not pick
 		// for rows it cannot estimate.
-		settings = append(settings, "enable_nestloop", "off")
+		settings["enable_nestloop"] = "off"
 	}
 	q := `WITH sole AS (
 			UPDATE $s.memberships m SET roles = ARRAY[coalesce(o.default_role, e.default_role)], updated_at = $3
@@ -871,7 +863,7 @@ func (t *tx) RemoveEnvironmentRole(ctx context.Context, slug string, now time.Ti
 			WHERE per.given > 0 AND NOT EXISTS (SELECT 1 FROM $s.role_holders x
 				WHERE x.env = $1 AND x.role_slug = per.role AND x.org_id = per.org_id))
 		SELECT id, org_id, user_id, status, role_source, created_at, updated_at, roles FROM changed ORDER BY id`
-	return t.bulk(ctx, q, []any{t.env, slug, now}, fn, settings...)
+	return t.bulk(ctx, q, []any{t.env, slug, now}, fn, settings)
 }
 
 // narrowOrganizations is the number of organizations holding a role up
@@ -885,41 +877,32 @@ var narrowOrganizations = 1000
 const bulkWorkMem = "256MB"
 
 // bulk runs a bulk statement q, which returns memberships sorted by id,
-// with work_mem raised for it and the other settings given (name, value,
-// name, value, …), and hands the rows to fn as they arrive. The settings
-// are restored after it.
-func (t *tx) bulk(ctx context.Context, q string, args []any, fn func(rbac.Membership) error, settings ...string) error {
-	settings = append([]string{"work_mem", bulkWorkMem}, settings...)
+// with work_mem raised for it and the settings of set (name → value), and
+// hands the rows to fn as they arrive. Every setting is restored after it.
+func (t *tx) bulk(ctx context.Context, q string, args []any, fn func(rbac.Membership) error, set map[string]string) error {
+	names, values := []string{"work_mem"}, []string{bulkWorkMem}
+	for name, value := range set {
+		names, values = append(names, name), append(values, value)
+	}
 	var old []string
 	if err := t.tx.QueryRow(ctx, `SELECT array_agg(coalesce(current_setting(s.name, true), '') ORDER BY s.i)
-		FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i)`, names(settings)).Scan(&old); err != nil {
+		FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i)`, names).Scan(&old); err != nil {
 		return fail(err)
 	}
-	if _, err := t.tx.Exec(ctx, `SELECT set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
-		names(settings), values(settings)); err != nil {
-		return fail(err)
+	if err := t.configure(ctx, names, values); err != nil {
+		return err
 	}
 	if err := each(ctx, t, q, args, scanMembership, fn); err != nil {
 		return err
 	}
-	restore := slices.Clone(settings)
-	for i := range old {
-		restore[2*i+1] = old[i]
-	}
-	_, err := t.tx.Exec(ctx, `SELECT set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
-		names(restore), values(restore))
-	return fail(err)
+	return t.configure(ctx, names, old)
 }
 
-func names(settings []string) []string  { return everyOther(settings, 0) }
-func values(settings []string) []string { return everyOther(settings, 1) }
-
-func everyOther(s []string, from int) []string {
-	var out []string
-	for i := from; i < len(s); i += 2 {
-		out = append(out, s[i])
-	}
-	return out
+// configure sets each setting of names to its value, for the transaction.
+func (t *tx) configure(ctx context.Context, names, values []string) error {
+	_, err := t.tx.Exec(ctx, `SELECT set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
+		names, values)
+	return fail(err)
 }
 
 // ---- group mappings ----
